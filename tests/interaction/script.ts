@@ -95,7 +95,9 @@ function filter(a: Args): DeliverFilter {
     from: ids(a.kv.get('from')),
     types: (a.kv.get('type') ?? '').replace(/[()]/g, '').split(',').filter((s) => s !== '') as MessageType[],
   };
-  return a.kv.get('drop') === 'true' ? { ...f, drop: true } : f;
+  const limit = a.kv.get('limit');
+  const withLimit = limit === undefined ? f : { ...f, limit: num(limit, 'limit') };
+  return a.kv.get('drop') === 'true' ? { ...withLimit, drop: true } : withLimit;
 }
 
 function confChange(a: Args): ConfChange {

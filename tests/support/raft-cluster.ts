@@ -52,6 +52,8 @@ export interface DeliverFilter {
   from?: readonly NodeId[];
   types?: readonly MessageType[];
   drop?: boolean;
+  /** Deliver at most this many of the matching messages (the oldest). */
+  limit?: number;
 }
 
 export class RaftCluster {
@@ -211,7 +213,8 @@ export class RaftCluster {
   deliver(f: DeliverFilter = {}, quiet = false): number {
     const selected: Message[] = [];
     const rest: Message[] = [];
-    for (const m of this.queue) (this.matches(m, f) ? selected : rest).push(m);
+    const limit = f.limit ?? Infinity;
+    for (const m of this.queue) (selected.length < limit && this.matches(m, f) ? selected : rest).push(m);
     this.queue = rest;
     for (const m of selected) {
       const target = this.nodes.get(m.to);
