@@ -199,3 +199,29 @@ export function logTermsOf(c: RaftCluster, id: number): number[] {
 export function leaderOf(c: RaftCluster): NodeId[] {
   return c.ids().filter((id) => !c.node(id).crashed && c.node(id).raw.raft.role === 'leader');
 }
+
+/** Every live node ticks `n` times; after each round of ticks the cluster settles. */
+export function tickAll(c: RaftCluster, n: number): void {
+  for (let k = 0; k < n; k++) {
+    for (const id of c.ids()) if (!c.node(id).crashed) c.node(id).raw.tick();
+    c.stabilize(undefined, true);
+  }
+}
+
+/**
+ * Like stabilize, but every message for which `drop(m)` holds is lost on the wire. Lets a test hold
+ * back exactly the message the paper's figure says never arrived.
+ */
+export function pump(c: RaftCluster, drop: (m: Message) => boolean): void {
+  for (let round = 0; round < 10_000; round++) {
+    let moved = false;
+    for (const id of c.ids()) if (c.processReady(id, true)) moved = true;
+    if (c.queue.length > 0) {
+      c.queue = c.queue.filter((m) => !drop(m));
+      c.deliver({}, true);
+      moved = true;
+    }
+    if (!moved) return;
+  }
+  throw new Error('pump: no fixpoint');
+}
