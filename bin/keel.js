@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `keel` command. The sources are TypeScript run through tsx (no build step, no reliance on
-// Node's own type stripping, which Node 20 lacks).
-import { register } from 'tsx/esm/api';
+// The `keel` command. Sources are TypeScript, loaded through bin/ts-hooks.mjs (esbuild strips the
+// types; no build step, no reliance on Node's own type stripping, which Node 20 lacks).
+import './register-ts.mjs';
 
-register();
 await import('../cli/main.ts');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs one TypeScript entry point (benchmarks, scripts) through tsx: `node bin/run-ts.js FILE ARGS...`.
-import { register } from 'tsx/esm/api';
+// Runs one TypeScript entry point (benchmarks, scripts): `node bin/run-ts.js FILE.ts ARGS...`.
+import './register-ts.mjs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -10,5 +10,4 @@ if (file === undefined) {
   process.exit(2);
 }
 process.argv = [process.argv[0], resolve(file), ...rest];
-register();
 await import(pathToFileURL(resolve(file)).href);

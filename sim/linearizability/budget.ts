@@ -2,8 +2,12 @@
 // NP-complete, Gibbons & Korach 1997), so every check is bounded and running out is reported as
 // 'inconclusive', never as a pass.
 
-/** Default step budget: a few seconds of search on a laptop; enough for sim histories of thousands of operations. */
-export const CHECK_STEPS_MAX_DEFAULT = 20_000_000;
+/**
+ * Default step budget. A step costs about 1–3 µs, so this is roughly 5–15 s of search (and at most
+ * one memo entry per step). Linearizable sim histories need a few steps per operation (2,000
+ * operations over 20 keys: ~2,100 steps); the budget is for the exponential cases.
+ */
+export const CHECK_STEPS_MAX_DEFAULT = 5_000_000;
 
 /** How many steps pass between two reads of the wall clock (performance.now is not free). */
 const CLOCK_CHECK_INTERVAL_STEPS = 1024;

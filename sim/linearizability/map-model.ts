@@ -28,9 +28,12 @@ export type MapOutput<V> =
   /** The keys present, in any order. */
   | { readonly type: 'list'; readonly keys: readonly string[] };
 
-/** Immutable. `values` maps each present key to its value's `valueKey`; `hash` is their canonical JSON. */
+/**
+ * Immutable. `entries` holds each present key with its value's `valueKey`. Invariant: sorted by key,
+ * keys unique, so `hash` (their JSON) is canonical without sorting on every step.
+ */
 export interface MapState {
-  readonly values: ReadonlyMap<string, string>;
+  readonly entries: readonly (readonly [string, string])[];
   readonly hash: string;
 }
 
@@ -41,33 +44,50 @@ export interface MapModelOptions<V> {
 
 export type MapModel<V> = Model<MapState, MapInput<V>, MapOutput<V>>;
 
-function byKey(a: readonly [string, string], b: readonly [string, string]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+function mapState(entries: readonly (readonly [string, string])[]): MapState {
+  return { entries, hash: JSON.stringify(entries) };
 }
 
-function mapState(values: Map<string, string>): MapState {
-  return { values, hash: JSON.stringify([...values].sort(byKey)) };
+/** Index of `key` in the sorted entries if present, else the index where it would be inserted. */
+function lowerBound(state: MapState, key: string): number {
+  let lo = 0;
+  let hi = state.entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((state.entries[mid] as readonly [string, string])[0] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The value key stored under `key`, or undefined if absent. */
+function lookup(state: MapState, key: string): string | undefined {
+  const entry = state.entries[lowerBound(state, key)];
+  return entry !== undefined && entry[0] === key ? entry[1] : undefined;
 }
 
 function withValue(state: MapState, key: string, valueKey: string): MapState {
-  const values = new Map(state.values);
-  values.set(key, valueKey);
-  return mapState(values);
+  const at = lowerBound(state, key);
+  const present = state.entries[at]?.[0] === key;
+  const entries = [...state.entries];
+  entries.splice(at, present ? 1 : 0, [key, valueKey]);
+  return mapState(entries);
 }
 
 function withoutKey(state: MapState, key: string): MapState {
-  const values = new Map(state.values);
-  values.delete(key);
-  return mapState(values);
+  const at = lowerBound(state, key);
+  if (state.entries[at]?.[0] !== key) return state;
+  const entries = [...state.entries];
+  entries.splice(at, 1);
+  return mapState(entries);
 }
 
 function sameKeys(state: MapState, observed: readonly string[]): boolean {
-  if (observed.length !== state.values.size) return false;
-  const expected = [...state.values.keys()].sort();
-  return [...observed].sort().every((k, i) => k === expected[i]);
+  if (observed.length !== state.entries.length) return false;
+  return [...observed].sort().every((k, i) => k === (state.entries[i] as readonly [string, string])[0]);
 }
 
-const EMPTY: MapState = mapState(new Map());
+const EMPTY: MapState = mapState([]);
 
 /** Reads with an unknown outcome have no effect and constrain nothing: partitions drop them. */
 function constrainsNothing<V>(op: Operation<MapInput<V>, MapOutput<V>>): boolean {
@@ -80,7 +100,7 @@ function partitionByKey<V>(ops: readonly Operation<MapInput<V>, MapOutput<V>>[])
   if (relevant.some((op) => op.input.type === 'list')) return relevant.length > 0 ? [relevant] : [];
   const byKeyName = new Map<string, Operation<MapInput<V>, MapOutput<V>>[]>();
   for (const op of relevant) {
-    const key = op.input.type === 'list' ? '' : op.input.key;
+    const key = op.input.type === 'list' ? '' : op.input.key; // no list is left here; the test narrows the type
     const group = byKeyName.get(key);
     if (group === undefined) byKeyName.set(key, [op]);
     else group.push(op);
@@ -97,19 +117,19 @@ export function mapModel<V>(options: MapModelOptions<V> = {}): MapModel<V> {
       switch (input.type) {
         case 'get': {
           if (output?.type !== 'get') return [state];
-          const present = state.values.get(input.key);
+          const present = lookup(state, input.key);
           const legal = output.found ? present === valueKey(output.value) : present === undefined;
           return legal ? [state] : [];
         }
         case 'put':
           return [withValue(state, input.key, valueKey(input.value))];
         case 'create': {
-          const present = state.values.has(input.key);
+          const present = lookup(state, input.key) !== undefined;
           const after = present ? state : withValue(state, input.key, valueKey(input.value));
           return output?.type !== 'create' || output.created !== present ? [after] : [];
         }
         case 'delete': {
-          const present = state.values.has(input.key);
+          const present = lookup(state, input.key) !== undefined;
           const after = present ? withoutKey(state, input.key) : state;
           return output?.type !== 'delete' || output.existed === present ? [after] : [];
         }

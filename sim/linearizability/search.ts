@@ -8,7 +8,12 @@
 // was called). On success, lift the operation out of the list and restart from the front. Reaching a
 // return event means that operation has not been linearized yet although every later call would
 // have to follow it: backtrack the most recent choice.
-import { Bitset } from './bitset.ts';
+//
+// Unknown outcomes: their returns sit at +Infinity (entries.ts), so they may be linearized anywhere
+// after their call, and the search succeeds once every completed operation is linearized, leaving
+// any unknown ones out (they never took effect). The memo key is LinearizedSet.key() + model.hash.
+import { assert } from '../../raft/assert.ts';
+import { LinearizedSet } from './linearized-set.ts';
 import type { StepBudget } from './budget.ts';
 import { buildEventList, lift, unlift, type EventNode } from './entries.ts';
 import type { Model, Operation } from './types.ts';
@@ -38,7 +43,7 @@ function firstUnseen<State>(
   model: Model<State, unknown, unknown>,
   candidates: readonly State[],
   from: number,
-  linearized: Bitset,
+  linearized: LinearizedSet,
   seen: Set<string>,
 ): number {
   if (from >= candidates.length) return -1;
@@ -61,14 +66,18 @@ export function searchPartition<State, Input, Output>(
 ): SearchOutcome<State> {
   const anyModel = model as Model<State, unknown, unknown>;
   const head = buildEventList(ops);
-  const linearized = new Bitset(ops.length);
+  const linearized = new LinearizedSet(ops.length, (k) => ops[k]?.output === undefined, (k) => (ops[k] as Operation<Input, Output>).call);
   const seen = new Set<string>();
   const stack: Frame<State>[] = [];
   let state = model.init();
   let longestPrefix: number[] = [];
   let stateAfterPrefix = state;
+  // A linearization needs every completed operation; unknown ones may never take effect, so the
+  // search succeeds as soon as this reaches 0, whatever unknown operations are still pending.
+  let completedLeft = ops.filter((op) => op.output !== undefined).length;
+  if (completedLeft === 0) return { kind: 'ok' };
 
-  // Invariant: every node between head and `node` is a call that cannot be linearized next from `state`.
+  // Invariant: every node between head and `node` is a call already tried (and ruled out) from `state`.
   let node = head.next;
   while (node !== null) {
     if (!budget.spend()) return { kind: 'budget' };
@@ -77,27 +86,32 @@ export function searchPartition<State, Input, Output>(
       // A call: try to linearize it next.
       const op = ops[node.op] as Operation<Input, Output>;
       const candidates = model.step(state, op.input, op.output);
-      linearized.set(node.op);
+      linearized.add(node.op);
       const pick = firstUnseen(anyModel, candidates, 0, linearized, seen);
       if (pick < 0) {
-        linearized.clear(node.op);
+        linearized.remove(node.op);
         node = node.next;
         continue;
       }
       stack.push({ call: node, before: state, candidates, nextCandidate: pick + 1 });
       state = candidates[pick] as State;
       lift(node);
-      if (stack.length > longestPrefix.length) {
-        longestPrefix = stack.map((f) => f.call.op);
-        stateAfterPrefix = state;
-      }
+      if (!node.unknown) completedLeft--;
+      if (completedLeft === 0) return { kind: 'ok' };
       node = head.next;
       continue;
     }
 
-    // A return. If its operation's outcome is unknown it sits at +Infinity, after every known event,
-    // so every completed operation is already linearized; unknown ones may simply never take effect.
-    if (node.unknown) return { kind: 'ok' };
+    // A return: its operation is still pending although every call after it would have to follow it.
+    // Unknown returns sit at +Infinity, after every completed one, so with completedLeft > 0 a
+    // completed return always comes first.
+    assert(!node.unknown, 'reached an unknown-outcome return while completed operations remain');
+    // Every branch ends here at its deepest point, so recording the prefix now (rather than on each
+    // lift) finds the longest one while copying the stack only when a branch beats the record.
+    if (stack.length > longestPrefix.length) {
+      longestPrefix = stack.map((f) => f.call.op);
+      stateAfterPrefix = state;
+    }
 
     const frame = stack.pop();
     if (frame === undefined) return { kind: 'illegal', longestPrefix, stateAfterPrefix };
@@ -110,10 +124,12 @@ export function searchPartition<State, Input, Output>(
       node = head.next;
       continue;
     }
-    linearized.clear(frame.call.op);
+    linearized.remove(frame.call.op);
     unlift(frame.call);
+    if (!frame.call.unknown) completedLeft++;
     state = frame.before;
     node = frame.call.next;
   }
+  // Not reached in practice: completedLeft hits 0 (and returns) before the list can empty.
   return { kind: 'ok' };
 }

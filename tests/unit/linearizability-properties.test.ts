@@ -1,4 +1,5 @@
 // Properties of the linearizability checker:
+// - its memoisation key identifies a set of linearized operations exactly;
 // - on small random register histories it agrees with a brute-force search over every ordering
 //   (written independently of the models, as etcd's quorum/quick_test.go checks against a naive sort);
 // - histories produced by a sequential execution of a reference map, with intervals drawn around
@@ -16,6 +17,48 @@ import {
   type RegisterInput,
   type RegisterOutput,
 } from '../../sim/linearizability/index.ts';
+import { LinearizedSet } from '../../sim/linearizability/linearized-set.ts';
+
+// ---- the memoisation key ----
+
+describe('LinearizedSet keys', () => {
+  it('are equal exactly when the sets are equal (compared with a plain Set)', () => {
+    const scenario = fc.integer({ min: 1, max: 70 }).chain((n) =>
+      fc.record({
+        unknown: fc.array(fc.integer({ min: 0, max: 5 }).map((x) => x === 0), { minLength: n, maxLength: n }),
+        // Sorted calls make bit order follow op order, so `filled` really fills whole leading words.
+        calls: fc.array(fc.integer({ min: 0, max: 30 }), { minLength: n, maxLength: n }).map((c) => c.sort((a, b) => a - b)),
+        filled: fc.nat(n),
+        toggles: fc.array(fc.nat(n - 1), { maxLength: 300 }),
+      }),
+    );
+    fc.assert(
+      fc.property(scenario, ({ unknown, calls, filled, toggles }) => {
+        const set = new LinearizedSet(calls.length, (k) => unknown[k]!, (k) => calls[k]!);
+        const members = new Set<number>();
+        const keyOf = new Map<string, string>();
+        const setOf = new Map<string, string>();
+        const prefix = Array.from({ length: filled }, (_, k) => k);
+        for (const op of [...prefix, ...toggles]) {
+          if (members.has(op)) {
+            members.delete(op);
+            set.remove(op);
+          } else {
+            members.add(op);
+            set.add(op);
+          }
+          const canonical = [...members].sort((a, b) => a - b).join(',');
+          const key = set.key();
+          expect(keyOf.get(canonical) ?? key).toBe(key);
+          expect(setOf.get(key) ?? canonical).toBe(canonical);
+          keyOf.set(canonical, key);
+          setOf.set(key, canonical);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 // ---- brute force over a register ----
 
@@ -67,15 +110,16 @@ const regInput: fc.Arbitrary<RegisterInput<number>> = fc.oneof(
 /** Any history at all (mostly not linearizable): random inputs, random outputs, some unknown. */
 const randomRegisterHistory: fc.Arbitrary<RegOp[]> = fc.array(
   fc.record({
+    clientId: fc.nat(3),
     input: regInput,
     call: fc.integer({ min: 0, max: 20 }),
     length: fc.integer({ min: 0, max: 10 }),
     readValue: regValue,
     casOk: fc.boolean(),
     unknown: fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))),
-  }).map(({ input, call, length, readValue, casOk, unknown }, k): RegOp => {
+  }).map(({ clientId, input, call, length, readValue, casOk, unknown }): RegOp => {
     const output: RegisterOutput<number> = input.type === 'read' ? { type: 'read', value: readValue } : input.type === 'write' ? { type: 'write' } : { type: 'cas', ok: casOk };
-    return { clientId: k, input, call, output: unknown ? undefined : output, return: unknown ? undefined : call + length };
+    return { clientId, input, call, output: unknown ? undefined : output, return: unknown ? undefined : call + length };
   }),
   { maxLength: 7 },
 );

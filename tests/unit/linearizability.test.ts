@@ -228,6 +228,26 @@ describe('nondeterministic models', () => {
   });
 });
 
+/** A counter that refuses to go past 1, even when nobody observes the refusal. */
+type CappedInput = { readonly type: 'inc' } | { readonly type: 'read' };
+const capped: Model<number, CappedInput, number | 'ok'> = {
+  init: () => 0,
+  step: (state, input, output) => (input.type === 'inc' ? (state < 1 ? [state + 1] : []) : output === undefined || output === state ? [state] : []),
+  hash: (state) => String(state),
+};
+
+describe('unknown outcomes in a model that can refuse them', () => {
+  it('completes with an unknown operation never linearized, even where it could not go last', () => {
+    // The timed-out inc can neither precede the completed one nor follow it, so it never happened.
+    const h: Operation<CappedInput, number | 'ok'>[] = [
+      unknown(0, 0, { type: 'inc' }),
+      done(1, 5, 10, { type: 'inc' }, 'ok'),
+      done(2, 20, 30, { type: 'read' }, 1),
+    ];
+    expect(checkLinearizable(capped, h).result).toBe('ok');
+  });
+});
+
 describe('budget', () => {
   /** Many overlapping writes and reads: needs far more than a handful of steps. */
   function busyHistory(n: number): RegOp[] {

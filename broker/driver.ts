@@ -1,0 +1,254 @@
+// The node driver: runs every Raft group of the node in turns (TigerBeetle's "run at your own pace").
+// A turn steps every group, then issues ONE storage batch with one sync for the whole node (group
+// commit), and ONE frame per peer carrying every group's messages (idle groups' heartbeats travel
+// together, since all groups tick at once). One storage write is in flight at a time; what arrives
+// meanwhile joins the next batch, so batches grow with load.
+import { assert } from '../raft/assert.ts';
+import type { Message, NodeId } from '../raft/types.ts';
+import type { Frame, GroupId, GroupMessage, NodeRpc, Ports, StorageError, TimerHandle, WriteOp } from './ports.ts';
+import type { Replica, TurnBatch } from './replica.ts';
+
+export interface DriverStats {
+  turns: number;
+  writes: number;
+  writeOps: number;
+  framesSent: number;
+  messagesSent: number;
+  /** Most storage writes issued by any single turn (group commit keeps it at 1). */
+  writesPerTurnMax: number;
+}
+
+type RpcHandler = (from: NodeId, body: unknown, reply: (body: unknown) => void) => void;
+
+interface Batch extends TurnBatch {
+  readonly ops: WriteOp[];
+  readonly completions: (() => void)[];
+}
+
+export class Driver {
+  readonly replicas = new Map<GroupId, Replica>();
+  readonly stats: DriverStats = { turns: 0, writes: 0, writeOps: 0, framesSent: 0, messagesSent: 0, writesPerTurnMax: 0 };
+  private outbox = new Map<NodeId, { messages: GroupMessage[]; rpcs: NodeRpc[] }>();
+  private batch: Batch;
+  private writing = false;
+  private turnScheduled = false;
+  private tickTimer: TimerHandle | null = null;
+  private stopped = false;
+  private rpcSeq = 0;
+  private readonly rpcWaiting = new Map<number, { done: (body: unknown) => void; timer: TimerHandle }>();
+  private readonly rpcHandlers = new Map<string, RpcHandler>();
+  private readonly tickListeners: (() => void)[] = [];
+  /** Storage writes issued by the current turn. */
+  private writesThisTurn = 0;
+
+  constructor(
+    readonly nodeId: NodeId,
+    private readonly ports: Ports,
+    private readonly tickMs: number,
+    /** Called when the disk failed a write: the node must stop (the host restarts it from disk). */
+    private readonly onFatal: (err: StorageError) => void,
+  ) {
+    this.batch = this.newBatch();
+  }
+
+  private newBatch(): Batch {
+    const ops: WriteOp[] = [];
+    const completions: (() => void)[] = [];
+    return { ops, completions, send: (group, m) => this.queueMessage(m.to, { group, msg: m }) };
+  }
+
+  start(): void {
+    this.scheduleTick();
+    this.scheduleTurn();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.tickTimer !== null) this.ports.clock.cancelTimer(this.tickTimer);
+    for (const r of this.replicas.values()) r.stop();
+    for (const w of this.rpcWaiting.values()) this.ports.clock.cancelTimer(w.timer);
+    this.rpcWaiting.clear();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** True while a storage write is in flight (the simulator biases crashes toward these moments). */
+  get writeInFlight(): boolean {
+    return this.writing;
+  }
+
+  addReplica(r: Replica): void {
+    assert(!this.replicas.has(r.group), `group ${r.group} already hosted`);
+    this.replicas.set(r.group, r);
+    this.scheduleTurn();
+  }
+
+  /** Stops a replica and queues the deletion of its records in the next batch. */
+  removeReplica(group: GroupId, dropOps: readonly WriteOp[]): void {
+    const r = this.replicas.get(group);
+    if (r === undefined) return;
+    r.stop();
+    this.replicas.delete(group);
+    for (const op of dropOps) this.batch.ops.push(op);
+    this.scheduleTurn();
+  }
+
+  /** Queues write ops that are not Raft state (node metadata) into the next batch. */
+  queueWrite(ops: readonly WriteOp[], onDurable?: () => void): void {
+    for (const op of ops) this.batch.ops.push(op);
+    if (onDurable !== undefined) this.batch.completions.push(onDurable);
+    this.scheduleTurn();
+  }
+
+  onTick(listener: () => void): void {
+    this.tickListeners.push(listener);
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  receive(frame: Frame): void {
+    if (this.stopped || frame.to !== this.nodeId) return;
+    for (const gm of frame.messages) {
+      const r = this.replicas.get(gm.group);
+      if (r !== undefined && gm.msg.to === this.nodeId) r.step(gm.msg);
+    }
+    for (const rpc of frame.rpcs) this.receiveRpc(frame.from, rpc);
+    this.scheduleTurn();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.ports.clock.setTimer(this.tickMs, () => {
+      if (this.stopped) return;
+      for (const r of this.replicas.values()) r.tick();
+      for (const l of this.tickListeners) l();
+      this.scheduleTurn();
+      this.scheduleTick();
+    });
+  }
+
+  scheduleTurn(): void {
+    if (this.turnScheduled || this.stopped) return;
+    this.turnScheduled = true;
+    this.ports.clock.setTimer(0, () => this.runTurn());
+  }
+
+  // ---- the turn -----------------------------------------------------------------------------
+
+  private runTurn(): void {
+    this.turnScheduled = false;
+    if (this.stopped) return;
+    this.stats.turns++;
+    this.writesThisTurn = 0;
+    // Ascending group order: deterministic, and the same on every run of a seed.
+    const groups = [...this.replicas.keys()].sort((a, b) => a - b);
+    for (const g of groups) this.replicas.get(g)?.collect(this.batch);
+    this.maybeWrite();
+    this.flushOutbox();
+    if (this.writesThisTurn > this.stats.writesPerTurnMax) this.stats.writesPerTurnMax = this.writesThisTurn;
+  }
+
+  private maybeWrite(): void {
+    if (this.writing) return;
+    const b = this.batch;
+    if (b.ops.length === 0 && b.completions.length === 0) return;
+    this.batch = this.newBatch();
+    this.writing = true;
+    if (b.ops.length === 0) {
+      // Nothing to write, but completions must still run after earlier writes (none is in flight).
+      this.ports.clock.setTimer(0, () => this.writeDone(b, null));
+      return;
+    }
+    this.writesThisTurn++;
+    this.stats.writes++;
+    this.stats.writeOps += b.ops.length;
+    this.ports.storage.write(b.ops, (err) => this.writeDone(b, err));
+  }
+
+  private writeDone(b: Batch, err: StorageError | null): void {
+    if (this.stopped) return;
+    if (err !== null) {
+      this.ports.logger.error('storage write failed: stopping the node', { code: err.code, message: err.message });
+      this.stop();
+      this.onFatal(err);
+      return;
+    }
+    this.writing = false;
+    for (const c of b.completions) c();
+    this.scheduleTurn();
+  }
+
+  private queueMessage(to: NodeId, gm: GroupMessage): void {
+    this.peerBox(to).messages.push(gm);
+  }
+
+  private peerBox(to: NodeId): { messages: GroupMessage[]; rpcs: NodeRpc[] } {
+    let box = this.outbox.get(to);
+    if (box === undefined) {
+      box = { messages: [], rpcs: [] };
+      this.outbox.set(to, box);
+    }
+    return box;
+  }
+
+  private flushOutbox(): void {
+    if (this.outbox.size === 0) return;
+    const peers = [...this.outbox.keys()].sort((a, b) => a - b);
+    const box = this.outbox;
+    this.outbox = new Map();
+    for (const to of peers) {
+      const { messages, rpcs } = box.get(to) as { messages: GroupMessage[]; rpcs: NodeRpc[] };
+      if (to === this.nodeId) {
+        // Messages to ourselves never leave the node (a single-member group has none).
+        continue;
+      }
+      this.stats.framesSent++;
+      this.stats.messagesSent += messages.length;
+      this.ports.transport.send(to, { from: this.nodeId, to, messages, rpcs });
+    }
+  }
+
+  // ---- node-to-node requests ------------------------------------------------------------------
+
+  handle(method: string, handler: RpcHandler): void {
+    this.rpcHandlers.set(method, handler);
+  }
+
+  /** Sends a request to a peer; done(undefined) if no answer within timeoutMs. */
+  request(to: NodeId, method: string, body: unknown, timeoutMs: number, done: (body: unknown) => void): void {
+    if (this.stopped) return done(undefined);
+    const id = ++this.rpcSeq;
+    const timer = this.ports.clock.setTimer(timeoutMs, () => {
+      if (this.rpcWaiting.delete(id)) done(undefined);
+    });
+    this.rpcWaiting.set(id, { done, timer });
+    this.peerBox(to).rpcs.push({ kind: 'request', id, method, body });
+    this.scheduleTurn();
+  }
+
+  private receiveRpc(from: NodeId, rpc: NodeRpc): void {
+    if (rpc.kind === 'response') {
+      const w = this.rpcWaiting.get(rpc.id);
+      if (w === undefined) return; // late, after the timeout
+      this.rpcWaiting.delete(rpc.id);
+      this.ports.clock.cancelTimer(w.timer);
+      w.done(rpc.body);
+      return;
+    }
+    const handler = this.rpcHandlers.get(rpc.method);
+    const reply = (body: unknown): void => {
+      if (this.stopped) return;
+      this.peerBox(from).rpcs.push({ kind: 'response', id: rpc.id, method: rpc.method, body });
+      this.scheduleTurn();
+    };
+    if (handler === undefined) reply({ error: 'UNKNOWN_METHOD' });
+    else handler(from, rpc.body, reply);
+  }
+
+  /** Messages a replica wants sent outside a turn (tests). */
+  sendNow(group: GroupId, m: Message): void {
+    this.queueMessage(m.to, { group, msg: m });
+    this.scheduleTurn();
+  }
+}

@@ -1,0 +1,120 @@
+// A node's Raft groups on top of its ports: recovery from disk at start, first-start bootstrap, and the
+// driver that runs them. The controller and partitions build on this; the simulator drives it directly.
+import { RAFT_DEFAULTS, type RaftOptions } from '../raft/config.ts';
+import { MemoryStorage } from '../raft/storage.ts';
+import type { ConfState, Index, NodeId, Term } from '../raft/types.ts';
+import { Driver } from './driver.ts';
+import type { GroupObserver } from './observer.ts';
+import type { GroupId, Ports, StorageError } from './ports.ts';
+import { recoverGroups } from './recovery.ts';
+import { Replica, type ReplicaOptions, type StateMachine } from './replica.ts';
+import { encodeSnapshot, snapshotKey } from './storage-codec.ts';
+
+/** Raft settings a host may tune (everything but identity, storage and randomness). */
+export type RaftTuning = Partial<Omit<RaftOptions, 'id' | 'storage' | 'rng' | 'logger'>>;
+
+export interface NodeHostConfig {
+  readonly nodeId: NodeId;
+  readonly tickMs: number;
+  readonly raft: RaftTuning;
+  readonly replica: ReplicaOptions;
+  /** Groups every node creates on its very first start, with identical initial membership. */
+  readonly bootstrap: readonly { readonly group: GroupId; readonly voters: readonly NodeId[] }[];
+  readonly stateMachine: (group: GroupId) => StateMachine;
+}
+
+export const DEFAULT_REPLICA_OPTIONS: ReplicaOptions = {
+  snapshotEveryEntries: 10_000,
+  entriesKeptAfterSnapshot: 1_000,
+  requestTimeoutTicks: 100,
+};
+
+const INIT_KEY = 'n/init';
+const encoder = new TextEncoder();
+
+export class NodeHost {
+  readonly driver: Driver;
+  /** Groups whose stored state was corrupt: their replica stepped aside and does not run. */
+  readonly steppedAside = new Map<GroupId, string>();
+  started = false;
+
+  constructor(
+    readonly config: NodeHostConfig,
+    readonly ports: Ports,
+    readonly observer: GroupObserver = {},
+    onFatal: (err: StorageError) => void = () => {},
+  ) {
+    this.driver = new Driver(config.nodeId, ports, config.tickMs, onFatal);
+  }
+
+  get nodeId(): NodeId {
+    return this.config.nodeId;
+  }
+
+  /** Loads the disk, recovers every group, bootstraps on the very first start, and starts running. */
+  start(onStarted: () => void = () => {}): void {
+    this.ports.storage.load((records, err) => {
+      if (err !== null) {
+        this.ports.logger.error('cannot load storage', { code: err.code, message: err.message });
+        return;
+      }
+      for (const rec of recoverGroups(records).values()) {
+        if (!rec.ok) {
+          this.steppedAside.set(rec.group, rec.reason);
+          this.ports.logger.error('group replica steps aside: stored state is corrupt', { group: rec.group, reason: rec.reason });
+          this.observer.stepAside?.(this.nodeId, rec.group, rec.reason);
+          continue;
+        }
+        if (rec.repairedCopies > 0) this.ports.logger.warn('one hard-state copy was corrupt; used the other', { group: rec.group });
+        this.addReplica(rec.group, rec.storage);
+      }
+      if (!records.has(INIT_KEY)) this.bootstrap();
+      this.started = true;
+      this.driver.start();
+      onStarted();
+    });
+  }
+
+  private bootstrap(): void {
+    for (const { group, voters } of this.config.bootstrap) {
+      if (this.driver.replicas.has(group)) continue;
+      this.createGroup(group, voters);
+    }
+    this.driver.queueWrite([{ type: 'put', key: INIT_KEY, value: encoder.encode('1') }]);
+  }
+
+  /**
+   * Creates a replica of a new group from its initial membership: a snapshot at index 1, identical on
+   * every member, so their logs agree from the start. A replica added to an existing group instead
+   * starts empty (no voters) and is caught up by the leader.
+   */
+  createGroup(group: GroupId, voters: readonly NodeId[]): Replica {
+    const storage = new MemoryStorage();
+    const confState: ConfState = { voters: [...voters].sort((a, b) => a - b), learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    const sm = this.config.stateMachine(group);
+    const snap = { meta: { index: 1 as Index, term: 1 as Term, confState }, data: sm.snapshot() };
+    storage.applySnapshot(snap);
+    this.driver.queueWrite([{ type: 'put', key: snapshotKey(group), value: encodeSnapshot(snap) }]);
+    return this.addReplica(group, storage, sm);
+  }
+
+  /** A replica that joins an existing group later: empty, it learns everything from the leader. */
+  joinGroup(group: GroupId): Replica {
+    return this.addReplica(group, new MemoryStorage());
+  }
+
+  private addReplica(group: GroupId, storage: MemoryStorage, sm: StateMachine = this.config.stateMachine(group)): Replica {
+    const raft = { ...RAFT_DEFAULTS, ...this.config.raft, rng: this.ports.rng };
+    const replica = new Replica(this.nodeId, group, storage, sm, raft, this.config.replica, this.observer);
+    this.driver.addReplica(replica);
+    return replica;
+  }
+
+  replica(group: GroupId): Replica | undefined {
+    return this.driver.replicas.get(group);
+  }
+
+  stop(): void {
+    this.driver.stop();
+  }
+}

@@ -1,0 +1,152 @@
+// The simulated disk of one node, with LevelDB's contract: a write batch is atomic, and durable once its
+// completion fires. What a crash does to the batch in flight: it may already be on the platter (kept,
+// though never acknowledged), or lost — a torn batch is detected by the log's checksum and discarded
+// whole, which is the same. Latent corruption flips bits of a stored record; fsync may fail.
+import type { StorageError, WriteOp } from '../broker/ports.ts';
+import type { SimRng } from './rng.ts';
+
+export interface DiskOptions {
+  readonly writeLatencyMinMs: number;
+  readonly writeLatencyMeanMs: number;
+  /** Probability that a batch in flight at a crash had reached the disk anyway. */
+  readonly crashKeepsInFlightProbability: number;
+  readonly fsyncFailureProbability: number;
+  readonly loadLatencyMs: number;
+}
+
+export const FAST_DISK: DiskOptions = {
+  writeLatencyMinMs: 0.2,
+  writeLatencyMeanMs: 0.3,
+  crashKeepsInFlightProbability: 0.5,
+  fsyncFailureProbability: 0,
+  loadLatencyMs: 5,
+};
+
+export interface DiskStats {
+  writes: number;
+  crashLostBatches: number;
+  crashKeptBatches: number;
+  corruptions: number;
+  fsyncFailures: number;
+}
+
+interface InFlight {
+  readonly ops: readonly WriteOp[];
+  settled: boolean;
+}
+
+export class SimDisk {
+  options: DiskOptions;
+  readonly stats: DiskStats = { writes: 0, crashLostBatches: 0, crashKeptBatches: 0, corruptions: 0, fsyncFailures: 0 };
+  private readonly durable = new Map<string, Uint8Array>();
+  /** Keys by their first 11 characters (a group's key space), so a range delete scans one group only. */
+  private readonly byPrefix = new Map<string, Set<string>>();
+  private inFlight: InFlight[] = [];
+
+  constructor(private readonly rng: SimRng, options: DiskOptions) {
+    this.options = options;
+  }
+
+  get hasWritesInFlight(): boolean {
+    return this.inFlight.length > 0;
+  }
+
+  get recordCount(): number {
+    return this.durable.size;
+  }
+
+  /**
+   * Starts a write; `schedule(delayMs, fn)` runs fn when the disk finishes, unless the process crashed
+   * meanwhile (then crash() settles the batch).
+   */
+  write(ops: readonly WriteOp[], schedule: (delayMs: number, fn: () => void) => void, done: (err: StorageError | null) => void): void {
+    this.stats.writes++;
+    const w: InFlight = { ops, settled: false };
+    this.inFlight.push(w);
+    const o = this.options;
+    const delay = o.writeLatencyMinMs + this.rng.exponential(o.writeLatencyMeanMs);
+    const fails = this.rng.chance(o.fsyncFailureProbability);
+    schedule(delay, () => {
+      if (w.settled) return;
+      w.settled = true;
+      this.inFlight = this.inFlight.filter((x) => x !== w);
+      if (fails) {
+        // After a failed fsync nothing is known about the data; keep it or not at random.
+        this.stats.fsyncFailures++;
+        if (this.rng.chance(0.5)) this.apply(ops);
+        done({ code: 'FSYNC_FAILED', message: 'simulated fsync failure' });
+        return;
+      }
+      this.apply(ops);
+      done(null);
+    });
+  }
+
+  private keysOf(prefix: string): Set<string> {
+    let set = this.byPrefix.get(prefix);
+    if (set === undefined) {
+      set = new Set();
+      this.byPrefix.set(prefix, set);
+    }
+    return set;
+  }
+
+  private apply(ops: readonly WriteOp[]): void {
+    for (const op of ops) {
+      if (op.type === 'put') {
+        this.durable.set(op.key, op.value.slice());
+        this.keysOf(op.key.slice(0, 11)).add(op.key);
+      } else if (op.type === 'del') {
+        this.durable.delete(op.key);
+        this.byPrefix.get(op.key.slice(0, 11))?.delete(op.key);
+      } else {
+        // Range deletes never span key spaces of different groups here; scan the smallest candidate set.
+        const samePrefix = op.gte.slice(0, 11) === op.lt.slice(0, 11) || op.lt.startsWith(op.gte.slice(0, 10));
+        const candidates = samePrefix ? this.byPrefix.get(op.gte.slice(0, 11)) ?? new Set<string>() : new Set(this.durable.keys());
+        for (const k of [...candidates]) {
+          if (k >= op.gte && k < op.lt) {
+            this.durable.delete(k);
+            this.byPrefix.get(k.slice(0, 11))?.delete(k);
+          }
+        }
+      }
+    }
+  }
+
+  /** kill -9: each batch in flight either made it whole or is lost whole (torn batches are discarded). */
+  crash(): void {
+    for (const w of this.inFlight) {
+      if (w.settled) continue;
+      w.settled = true;
+      if (this.rng.chance(this.options.crashKeepsInFlightProbability)) {
+        this.apply(w.ops);
+        this.stats.crashKeptBatches++;
+      } else {
+        this.stats.crashLostBatches++;
+      }
+    }
+    this.inFlight = [];
+  }
+
+  /** Everything durable, sorted by key (what a restarted node reads). */
+  snapshot(): Map<string, Uint8Array> {
+    const keys = [...this.durable.keys()].sort();
+    const out = new Map<string, Uint8Array>();
+    for (const k of keys) out.set(k, this.durable.get(k) as Uint8Array);
+    return out;
+  }
+
+  /** Latent corruption: flips one byte of one stored record whose key passes `filter`. Returns the key. */
+  corrupt(filter: (key: string) => boolean): string | undefined {
+    const keys = [...this.durable.keys()].filter(filter).sort();
+    if (keys.length === 0) return undefined;
+    const key = this.rng.pick(keys);
+    const value = (this.durable.get(key) as Uint8Array).slice();
+    if (value.byteLength === 0) return undefined;
+    const at = this.rng.nextInt(value.byteLength);
+    value[at] = (value[at] as number) ^ (1 << this.rng.nextInt(8));
+    this.durable.set(key, value);
+    this.stats.corruptions++;
+    return key;
+  }
+}

@@ -1,0 +1,141 @@
+// The simulated network between nodes: per directed link, one-way delay (minimum + exponential), loss,
+// duplication, reordering, a bounded queue that drops when full, temporary clogging; and partitions as
+// a set of cut directed links (so one-way, bridge and ring partitions are all just sets of cuts).
+import type { Frame } from '../broker/ports.ts';
+import type { NodeId } from '../raft/types.ts';
+import type { SimRng } from './rng.ts';
+
+export interface NetworkOptions {
+  readonly oneWayDelayMinMs: number;
+  readonly oneWayDelayMeanMs: number;
+  readonly lossProbability: number;
+  readonly duplicateProbability: number;
+  /** Probability that a frame may overtake earlier frames on its link (else links are FIFO). */
+  readonly reorderProbability: number;
+  /** Frames in flight per directed link; beyond it new frames are dropped. */
+  readonly linkQueueCapacity: number;
+}
+
+export const CALM_NETWORK: NetworkOptions = {
+  oneWayDelayMinMs: 1,
+  oneWayDelayMeanMs: 2,
+  lossProbability: 0,
+  duplicateProbability: 0,
+  reorderProbability: 0,
+  linkQueueCapacity: 1_000,
+};
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+}
+
+interface Link {
+  inFlight: number;
+  /** Delivery time of the last frame scheduled FIFO on this link. */
+  lastDelivery: number;
+  /** Frames sent before this virtual time are held until it (temporary clogging). */
+  cloggedUntil: number;
+}
+
+export interface NetworkHost {
+  now(): number;
+  schedule(atTime: number, fn: () => void): void;
+  deliver(to: NodeId, frame: Frame): void;
+}
+
+export class SimNetwork {
+  options: NetworkOptions;
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  /** Cut directed links "from>to". */
+  private readonly cut = new Set<string>();
+  private readonly links = new Map<string, Link>();
+
+  constructor(private readonly host: NetworkHost, private readonly rng: SimRng, options: NetworkOptions) {
+    this.options = options;
+  }
+
+  private link(from: NodeId, to: NodeId): Link {
+    const key = `${from}>${to}`;
+    let l = this.links.get(key);
+    if (l === undefined) {
+      l = { inFlight: 0, lastDelivery: 0, cloggedUntil: 0 };
+      this.links.set(key, l);
+    }
+    return l;
+  }
+
+  isCut(from: NodeId, to: NodeId): boolean {
+    return this.cut.has(`${from}>${to}`);
+  }
+
+  send(from: NodeId, to: NodeId, frame: Frame): void {
+    this.stats.sent++;
+    const o = this.options;
+    const l = this.link(from, to);
+    if (this.isCut(from, to) || this.rng.chance(o.lossProbability) || l.inFlight >= o.linkQueueCapacity) {
+      this.stats.dropped++;
+      return;
+    }
+    this.schedule(from, to, frame, l);
+    if (this.rng.chance(o.duplicateProbability)) {
+      this.stats.duplicated++;
+      this.schedule(from, to, frame, l);
+    }
+  }
+
+  private schedule(from: NodeId, to: NodeId, frame: Frame, l: Link): void {
+    const o = this.options;
+    const now = this.host.now();
+    let at = Math.max(now, l.cloggedUntil) + o.oneWayDelayMinMs + this.rng.exponential(o.oneWayDelayMeanMs);
+    if (!this.rng.chance(o.reorderProbability)) {
+      at = Math.max(at, l.lastDelivery);
+      l.lastDelivery = at;
+    }
+    l.inFlight++;
+    this.host.schedule(at, () => {
+      l.inFlight--;
+      // A cut made while the frame was in flight drops it too.
+      if (this.isCut(from, to)) {
+        this.stats.dropped++;
+        return;
+      }
+      this.stats.delivered++;
+      this.host.deliver(to, frame);
+    });
+  }
+
+  // ---- partitions ---------------------------------------------------------------------------
+
+  cutLink(from: NodeId, to: NodeId): void {
+    this.cut.add(`${from}>${to}`);
+  }
+
+  /** Cuts every link between different groups, both ways. Nodes in no group are untouched. */
+  partition(groups: readonly (readonly NodeId[])[]): void {
+    for (const a of groups) for (const b of groups) {
+      if (a === b) continue;
+      for (const x of a) for (const y of b) this.cutLink(x, y);
+    }
+  }
+
+  isolate(node: NodeId, all: readonly NodeId[]): void {
+    this.partition([[node], all.filter((n) => n !== node)]);
+  }
+
+  clog(from: NodeId, to: NodeId, untilTime: number): void {
+    const l = this.link(from, to);
+    l.cloggedUntil = Math.max(l.cloggedUntil, untilTime);
+  }
+
+  heal(): void {
+    this.cut.clear();
+    for (const l of this.links.values()) l.cloggedUntil = 0;
+  }
+
+  cutLinks(): string[] {
+    return [...this.cut].sort();
+  }
+}
