@@ -192,7 +192,8 @@ export class Replica {
       });
     }
     this.answerReads();
-    this.maybeCompact(batch);
+    if (this.raw.takeSnapshotRequest()) this.snapshotNow(batch, false);
+    else this.maybeCompact(batch);
     this.reportState();
   }
 
@@ -242,17 +243,23 @@ export class Replica {
     }
   }
 
-  /** Snapshots the state machine and drops old log entries, in this turn's batch. */
+  /** Snapshots the state machine and drops old log entries once enough were applied. */
   private maybeCompact(batch: TurnBatch): void {
     const every = this.options.snapshotEveryEntries;
     if (every <= 0 || this.appliedIndex - this.lastSnapshotIndex < every) return;
+    this.snapshotNow(batch, true);
+  }
+
+  /** Takes a snapshot at the applied index into this turn's batch, optionally compacting the log. */
+  private snapshotNow(batch: TurnBatch, compact: boolean): void {
     // A received snapshot still being written: the stable log does not reach the applied index yet.
-    if (this.appliedIndex > this.store.lastIndex()) return;
+    if (this.appliedIndex > this.store.lastIndex() || this.appliedIndex < this.store.snapshot().meta.index) return;
     const snap = this.store.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
     this.lastSnapshotIndex = snap.meta.index;
+    batch.ops.push({ type: 'put', key: snapshotKey(this.group), value: encodeSnapshot(snap) });
+    if (!compact) return;
     const compactTo = Math.max(this.store.firstIndex() - 1, snap.meta.index - this.options.entriesKeptAfterSnapshot) as Index;
     this.store.compact(compactTo);
-    batch.ops.push({ type: 'put', key: snapshotKey(this.group), value: encodeSnapshot(snap) });
     batch.ops.push({ type: 'delRange', gte: entryKey(this.group, 0 as Index), lt: entryKey(this.group, (compactTo + 1) as Index) });
   }
 

@@ -1,6 +1,7 @@
 // The `keel` command: composition root of the real runtime and of the simulator.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addSimCommands } from './sim-command.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .description('Keel: a Raft-replicated record broker with a deterministic fault-injection simulator')
     .version(pkg.version)
     .showHelpAfterError();
+  addSimCommands(program);
   return program;
 }
 

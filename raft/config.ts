@@ -23,11 +23,13 @@ export const SILENT_LOGGER: RaftLogger = { info: () => {}, debug: () => {} };
  * - grantVoteWithoutLogCheck: vote without the §5.4.1 up-to-date check (PITFALLS 2).
  * - commitOldTermByCounting: drop the Figure-8 restriction of §5.4.2 (PITFALLS 1).
  * - ackBeforePersist: acknowledge appends before they are durable (PITFALLS 4).
+ * - truncateOnMatchingAppend: drop the follower's entries after a matching (stale) append (PITFALLS 13).
  */
 export interface PlantedBugs {
   readonly grantVoteWithoutLogCheck?: boolean;
   readonly commitOldTermByCounting?: boolean;
   readonly ackBeforePersist?: boolean;
+  readonly truncateOnMatchingAppend?: boolean;
 }
 
 export interface RaftConfig {

@@ -66,6 +66,8 @@ export class Raft {
   /** The candidate's self-vote for this term waits until term and vote are durable. */
   selfVotePending: Term = 0 as Term;
   snapshotReceive: SnapshotReceive | null = null;
+  /** The leader needs a newer snapshot than storage holds (see RawNode.takeSnapshotRequest). */
+  snapshotRequested = false;
 
   electionElapsed = 0;
   heartbeatElapsed = 0;

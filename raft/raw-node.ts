@@ -158,6 +158,17 @@ export class RawNode {
     return { ok: true };
   }
 
+  /**
+   * True once (then cleared) when the leader must send a snapshot but the stored one is too old to be
+   * usable (it predates the recipient's membership): the host should snapshot its state machine at the
+   * applied index into its LogStorage.
+   */
+  takeSnapshotRequest(): boolean {
+    const wanted = this.raft.snapshotRequested;
+    this.raft.snapshotRequested = false;
+    return wanted;
+  }
+
   transferLeader(to: NodeId): TransferResult {
     return replication.transferLeader(this.raft, to);
   }

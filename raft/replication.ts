@@ -45,6 +45,13 @@ function maybeSendSnapshot(r: Raft, to: NodeId, pr: Progress): boolean {
   if (!pr.recentActive) return false;
   const snap = r.log.snapshot();
   assert(snap.meta.index > 0, `entries for ${to} compacted but no snapshot exists`);
+  const cs = snap.meta.confState;
+  if (!cs.voters.includes(to) && !cs.learners.includes(to) && !cs.votersOutgoing.includes(to) && !cs.learnersNext.includes(to)) {
+    // The stored snapshot predates this member, which would refuse it (PITFALLS 12: a snapshot must carry
+    // the latest membership). Ask the host for a fresh one; the next attempt sends it.
+    r.snapshotRequested = true;
+    return false;
+  }
   pr.becomeSnapshot(snap);
   r.logInfo(`sending snapshot at ${snap.meta.index} to ${to} (it needs ${pr.next})`);
   sendSnapshotChunk(r, to, pr);

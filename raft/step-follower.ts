@@ -80,6 +80,10 @@ export function handleAppendEntries(r: Raft, m: MsgApp): void {
     return;
   }
   const lastNew = r.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+  if (lastNew !== undefined && r.cfg.plantedBugs.truncateOnMatchingAppend === true && lastNew < r.log.lastIndex()) {
+    const last = m.entries[m.entries.length - 1];
+    if (last !== undefined) r.log.unstable.truncateAndAppend([last]);
+  }
   if (lastNew !== undefined) {
     appResp(r, m.from, lastNew);
     return;

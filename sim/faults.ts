@@ -8,7 +8,8 @@ import type { World } from './world.ts';
 export type Target = number | 'leader';
 
 export type FaultEvent =
-  | { readonly atMs: number; readonly kind: 'crash'; readonly target: Target; readonly restartAfterMs: number; readonly corrupt?: boolean }
+  /** `inFlight`: wait (briefly) for a moment when the node has a storage write in flight, then kill it. */
+  | { readonly atMs: number; readonly kind: 'crash'; readonly target: Target; readonly restartAfterMs: number; readonly corrupt?: boolean; readonly inFlight?: boolean }
   | { readonly atMs: number; readonly kind: 'pause'; readonly target: Target; readonly ms: number; readonly crashAfter?: boolean }
   | { readonly atMs: number; readonly kind: 'isolate'; readonly target: Target; readonly ms: number }
   | { readonly atMs: number; readonly kind: 'partition'; readonly sides: readonly (readonly number[])[]; readonly ms: number }
@@ -35,6 +36,8 @@ export interface FaultContext {
   membership?(action: 'replace-voter'): void;
   /** Restores the calm network options (end of a temporary network fault). */
   readonly baseNetwork: NetworkOptions;
+  /** False once the heal phase began: faults' delayed parts (a kill after a pause) must not fire then. */
+  active(): boolean;
 }
 
 function resolve(ctx: FaultContext, t: Target): NodeId | undefined {
@@ -43,22 +46,48 @@ function resolve(ctx: FaultContext, t: Target): NodeId | undefined {
   return ids[t % ids.length];
 }
 
+/** Crashes are ten times likelier to hit a write in flight: poll for one, for a bounded number of tries. */
+function crashWhileWriting(ctx: FaultContext, id: NodeId, triesLeft: number, kill: () => void): void {
+  const p = ctx.world.proc(id);
+  if (!p.up || p.app === null || p.app.writeInFlight || triesLeft <= 0) return kill();
+  later(ctx, 0.25, () => crashWhileWriting(ctx, id, triesLeft - 1, kill));
+}
+
 /** Schedules `fn` after `ms` of virtual time. */
 function later(ctx: FaultContext, ms: number, fn: () => void): void {
-  ctx.world.sched.after(ms, fn);
+  ctx.world.sched.after(ms, () => {
+    if (ctx.active()) fn();
+  });
+}
+
+function healLater(ctx: FaultContext, ms: number): void {
+  later(ctx, ms, () => {
+    ctx.world.timeline(0, 'HEAL network');
+    ctx.world.network.heal();
+  });
+}
+
+export function describeFault(f: FaultEvent): string {
+  const { atMs: _at, kind, ...rest } = f;
+  return `${kind} ${JSON.stringify(rest)}`;
 }
 
 export function applyFault(ctx: FaultContext, f: FaultEvent): void {
   const w = ctx.world;
+  w.timeline(0, `FAULT ${describeFault(f)}`);
   const net = w.network;
   const all = w.nodeIds;
   switch (f.kind) {
     case 'crash': {
       const id = resolve(ctx, f.target);
       if (id === undefined) return;
-      w.crash(id);
-      if (f.corrupt === true && ctx.corruptible.has(id)) ctx.corrupt(id);
-      later(ctx, f.restartAfterMs, () => w.start(id));
+      const kill = (): void => {
+        w.crash(id);
+        if (f.corrupt === true && ctx.corruptible.has(id)) ctx.corrupt(id);
+        later(ctx, f.restartAfterMs, () => w.start(id));
+      };
+      if (f.inFlight === true) crashWhileWriting(ctx, id, 200, kill);
+      else kill();
       return;
     }
     case 'pause': {
@@ -76,19 +105,19 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
       const id = resolve(ctx, f.target);
       if (id === undefined) return;
       net.isolate(id, all);
-      later(ctx, f.ms, () => net.heal());
+      healLater(ctx, f.ms);
       return;
     }
     case 'partition':
       net.partition(f.sides.map((side) => side.map((i) => all[i % all.length] as NodeId)));
-      later(ctx, f.ms, () => net.heal());
+      healLater(ctx, f.ms);
       return;
     case 'one-way': {
       const from = resolve(ctx, f.from);
       const to = resolve(ctx, f.to);
       if (from === undefined || to === undefined || from === to) return;
       net.cutLink(from, to);
-      later(ctx, f.ms, () => net.heal());
+      healLater(ctx, f.ms);
       return;
     }
     case 'bridge': {
@@ -98,7 +127,7 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
       const left = all.slice(0, mid);
       const right = all.slice(mid + 1);
       net.partition([left, right]);
-      later(ctx, f.ms, () => net.heal());
+      healLater(ctx, f.ms);
       return;
     }
     case 'ring': {
@@ -109,7 +138,7 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
         const d = Math.min((i - j + n) % n, (j - i + n) % n);
         if (d > 1) net.cutLink(all[i] as NodeId, all[j] as NodeId);
       }
-      later(ctx, f.ms, () => net.heal());
+      healLater(ctx, f.ms);
       return;
     }
     case 'clog': {

@@ -63,10 +63,16 @@ export function runRaft(spec: RaftRunSpec): RunResult {
       replica: spec.replica,
     }),
   );
+  world.onNodeError = (id, err) => checker.fail('assertion', `node ${id}: ${(err as Error).message}`);
   const app = (id: NodeId): RaftApp | undefined => (world.proc(id).app as RaftApp | null) ?? undefined;
+  world.describeNode = (id) => {
+    const r = app(id)?.host.replica(REGISTER_GROUP)?.raw.raft;
+    return r === undefined ? '' : `${r.role.slice(0, 6)} t${r.term} c${r.log.committed}`;
+  };
   const leader = (): NodeId | undefined => ids.find((id) => world.proc(id).up && app(id)?.host.replica(REGISTER_GROUP)?.isLeader === true);
 
   const members = new Set<NodeId>(voters);
+  let healed = false;
   const faults: FaultContext = {
     world,
     leader,
@@ -74,6 +80,7 @@ export function runRaft(spec: RaftRunSpec): RunResult {
     corrupt: (id) => world.proc(id).disk.corrupt((k) => k.startsWith('g/')),
     membership: () => replaceVoter(world, ids, members, leader, app),
     baseNetwork: spec.network,
+    active: () => !healed,
   };
   const workload = new RaftWorkload(world, spec.clients);
 
@@ -85,6 +92,7 @@ export function runRaft(spec: RaftRunSpec): RunResult {
 
   // Heal: every node up, network healed and calm, faults off.
   if (checker.violations.length === 0) {
+    healed = true;
     world.network.heal();
     world.network.options = CALM_NETWORK;
     for (const id of ids) {

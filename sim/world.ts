@@ -3,6 +3,7 @@
 // drops the process and everything scheduled for it, restarting it rebuilds the node from its disk.
 import type { Clock, Frame, Logger, Ports, StorageError, TimerHandle, Transport, WriteOp } from '../broker/ports.ts';
 import { SILENT } from '../broker/ports.ts';
+import { describeMessage } from '../raft/describe.ts';
 import type { NodeId } from '../raft/types.ts';
 import { SimDisk, type DiskOptions } from './disk.ts';
 import { SimNetwork, type NetworkOptions } from './network.ts';
@@ -68,6 +69,15 @@ export class World {
   readonly rngs: { readonly network: SimRng; readonly disk: SimRng; readonly clock: SimRng; readonly workload: SimRng; readonly faults: SimRng };
   private timerSeq = 0;
   logger: (id: NodeId) => Logger = () => SILENT;
+  /**
+   * A node's code threw (an assertion fired: it found an impossible state). The run reports it as a
+   * violation and the node is crashed, as a real process would be.
+   */
+  onNodeError: (id: NodeId, err: unknown) => void = (_id, err) => {
+    throw err;
+  };
+  /** For the --trace timeline: a node's state in a few words (role, term, commit of its main group). */
+  describeNode: (id: NodeId) => string = () => '';
 
   constructor(readonly options: WorldOptions, private readonly factory: AppFactory) {
     const seed = options.seed;
@@ -110,11 +120,31 @@ export class World {
       if (p.incarnation !== inc || !p.up) return;
       const run = (): void => {
         this.trace.event(this.sched.now, kind, p.id, a);
-        fn();
+        this.guard(p, fn);
       };
       if (p.paused) p.deferred.push(run);
       else run();
     });
+  }
+
+  /** Adds a timeline line (only when the trace keeps lines, as `keel sim replay --trace` asks). */
+  timeline(node: NodeId | 0, text: string): void {
+    if (this.trace.lines === null) return;
+    const t = (this.sched.now / 1000).toFixed(4).padStart(10);
+    const who = node === 0 ? '      ' : `n${node}`.padEnd(3) + (this.procs.get(node)?.up === true ? '   ' : ' ✝ ');
+    const state = node === 0 ? ''.padEnd(24) : this.describeNode(node).padEnd(24);
+    this.trace.line(`${t}s ${who} ${state} ${text}`);
+  }
+
+  /** Runs node code; an exception is the node's failure, not the simulator's. */
+  private guard(p: SimProcess, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.timeline(p.id, `EXCEPTION ${(err as Error).message}`);
+      this.onNodeError(p.id, err);
+      this.crash(p.id);
+    }
   }
 
   private deliverFrame(to: NodeId, frame: Frame): void {
@@ -122,7 +152,11 @@ export class World {
     if (p === undefined || !p.up || p.app === null) return;
     const run = (): void => {
       this.trace.event(this.sched.now, EV.frame, to, frame.from, frame.messages.length + frame.rpcs.length);
-      p.app?.receive(frame);
+      if (this.trace.lines !== null) {
+        for (const gm of frame.messages) this.timeline(to, `recv g${gm.group} ${describeMessage(gm.msg)}`);
+        for (const rpc of frame.rpcs) this.timeline(to, `recv rpc ${rpc.kind} ${rpc.method}#${rpc.id} from n${frame.from}`);
+      }
+      this.guard(p, () => p.app?.receive(frame));
     };
     if (p.paused) p.deferred.push(run);
     else run();
@@ -139,8 +173,8 @@ export class World {
         if (delayMs <= 0) {
           this.sched.immediate(() => {
             if (p.incarnation !== inc || !p.up || p.cancelled.delete(id)) return;
-            if (p.paused) p.deferred.push(fn);
-            else fn();
+            if (p.paused) p.deferred.push(() => this.guard(p, fn));
+            else this.guard(p, fn);
           });
           return { id };
         }
@@ -165,7 +199,10 @@ export class World {
         this.nodeEvent(p, this.options.disk.loadLatencyMs, EV.load, p.disk.recordCount, () => done(p.disk.snapshot(), null));
       },
       write: (batch: readonly WriteOp[], done: (err: StorageError | null) => void) => {
-        p.disk.write(batch, (delay, fn) => this.nodeEvent(p, delay, EV.disk, batch.length, fn), done);
+        p.disk.write(batch, (delay, fn) => this.nodeEvent(p, delay, EV.disk, batch.length, () => {
+          this.timeline(p.id, `disk: batch of ${batch.length} ops durable`);
+          fn();
+        }), done);
       },
     };
     return { clock, transport, storage, rng: new SimRng(this.options.seed, `raft/${p.id}/${inc}`), logger: this.logger(p.id) };
@@ -182,6 +219,7 @@ export class World {
     p.cancelled.clear();
     if (p.incarnation > 1) p.restarts++;
     this.trace.event(this.sched.now, EV.fault, id, 1);
+    this.timeline(id, p.incarnation > 1 ? `RESTART (incarnation ${p.incarnation}, ${p.disk.recordCount} records on disk)` : 'START');
     p.app = this.factory(id, this.portsFor(p), () => this.crash(id));
     p.app.start();
   }
@@ -191,6 +229,7 @@ export class World {
     const p = this.proc(id);
     if (!p.up) return;
     this.trace.event(this.sched.now, EV.fault, id, 2);
+    this.timeline(id, `CRASH (kill -9${p.disk.hasWritesInFlight ? ', a write in flight' : ''})`);
     p.app?.stop();
     p.app = null;
     p.up = false;
@@ -205,6 +244,7 @@ export class World {
     const p = this.proc(id);
     if (!p.up || p.paused) return;
     this.trace.event(this.sched.now, EV.fault, id, 3);
+    this.timeline(id, `PAUSE for ${Math.round(durationMs)} ms`);
     p.paused = true;
     const inc = p.incarnation;
     this.sched.after(durationMs, () => {
@@ -218,6 +258,7 @@ export class World {
     if (!p.paused) return;
     p.paused = false;
     this.trace.event(this.sched.now, EV.fault, id, 4);
+    this.timeline(id, `RESUME (${p.deferred.length} delayed events)`);
     const deferred = p.deferred;
     p.deferred = [];
     for (const run of deferred) {

@@ -75,7 +75,7 @@ export class RaftChecker implements GroupObserver {
     return s;
   }
 
-  private fail(checker: string, message: string): void {
+  fail(checker: string, message: string): void {
     if (this.violations.length < this.violationsMax) this.violations.push({ checker, message, atMs: this.now() });
   }
 

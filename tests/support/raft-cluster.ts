@@ -152,6 +152,11 @@ export class RaftCluster {
       this.queue.push(...rd.persistedMessages);
     }
     n.raw.advance();
+    // The leader needs a snapshot newer than the stored one (e.g. one that includes a new member).
+    if (n.raw.takeSnapshotRequest()) {
+      n.storage.createSnapshot(n.appliedIndex, n.confState, encoder.encode(JSON.stringify(n.applied)));
+      if (!quiet) this.log(`> ${id} took a snapshot at ${n.appliedIndex} on request`);
+    }
     if (!n.options.async) this.persist(id, Infinity, true);
     return true;
   }

@@ -1,0 +1,75 @@
+// Runs one seed of one scenario: fast-check generates the scenario's parameters and fault schedule from
+// the seed (the same seed also drives the world's own randomness), the simulation runs, and if it fails
+// fast-check shrinks the schedule to a minimal one that still fails. The result is what a seed file holds.
+import fc from 'fast-check';
+import type { PlantedBugs } from '../raft/config.ts';
+import { runRaft, type RunResult } from '../sim/raft-run.ts';
+import { DEFAULT_KNOBS, type Generated, type Scenario } from './catalog.ts';
+
+export interface RunParams {
+  /** Length of the fault (safety) phase. */
+  readonly safetyMs: number;
+  /** The heal phase: the cluster must recover and converge within it. */
+  readonly healMs: number;
+  readonly plantedBugs: PlantedBugs;
+  readonly keepTraceLines: boolean;
+}
+
+export const DEFAULT_PARAMS: RunParams = { safetyMs: 10_000, healMs: 10_000, plantedBugs: {}, keepTraceLines: false };
+
+export function runGenerated(seed: number, scenario: string, gen: Generated, params: RunParams): RunResult {
+  return runRaft({
+    seed,
+    scenario,
+    nodes: gen.nodes,
+    voters: gen.voters,
+    network: gen.network,
+    disk: gen.disk,
+    clock: gen.clock,
+    schedule: gen.schedule,
+    safetyMs: params.safetyMs,
+    healMs: params.healMs,
+    tickMs: 50,
+    clients: { clients: 3, requestTimeoutMs: 3_000, thinkTimeMs: 40, linkDelayMs: 0.5 },
+    raft: { ...DEFAULT_KNOBS, ...gen.raft },
+    replica: { snapshotEveryEntries: 300, entriesKeptAfterSnapshot: 50, requestTimeoutTicks: 60 },
+    plantedBugs: params.plantedBugs,
+    keepTraceLines: params.keepTraceLines,
+  });
+}
+
+export interface SeedOutcome {
+  readonly result: RunResult;
+  readonly generated: Generated;
+  /** For a failure: the smallest schedule found that still fails, and its result. */
+  readonly shrunk?: { readonly generated: Generated; readonly result: RunResult; readonly runs: number };
+}
+
+/** The scenario's generated parameters for a seed (without running anything). */
+export function generate(scenario: Scenario, seed: number, params: RunParams): Generated {
+  const [g] = fc.sample(scenario.arbitrary(params.safetyMs), { seed, numRuns: 1 });
+  if (g === undefined) throw new Error(`scenario ${scenario.name} generated nothing`);
+  return g;
+}
+
+/**
+ * Runs a seed; on failure, shrinks with fast-check for at most `shrinkRunsMax` extra runs (each is a full
+ * simulation) and returns the smallest failing case found.
+ */
+export function runSeed(scenario: Scenario, seed: number, params: RunParams, shrinkRunsMax: number): SeedOutcome {
+  const generated = generate(scenario, seed, params);
+  const result = runGenerated(seed, scenario.name, generated, params);
+  if (result.ok || shrinkRunsMax <= 0) return { result, generated };
+  let runs = 0;
+  let smallest: { generated: Generated; result: RunResult } = { generated, result };
+  const size = (g: Generated): number => g.schedule.length;
+  // Same seed, same arbitrary: fast-check's first value is `generated`, which it then shrinks.
+  fc.check(fc.property(scenario.arbitrary(params.safetyMs), (g) => {
+    if (runs >= shrinkRunsMax) return true; // budget spent: stop exploring
+    runs++;
+    const r = runGenerated(seed, scenario.name, g, params);
+    if (!r.ok && (size(g) < size(smallest.generated) || runs === 1)) smallest = { generated: g, result: r };
+    return r.ok;
+  }), { seed, numRuns: 1 });
+  return { result, generated, shrunk: { ...smallest, runs } };
+}

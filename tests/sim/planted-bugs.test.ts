@@ -1,0 +1,35 @@
+// A checker that cannot fail is a defect. Each planted Raft bug (behind a test-only switch, see
+// raft/config.ts PlantedBugs) must be caught by a seed sweep within 200 seeds.
+import { describe, expect, it } from 'vitest';
+import type { PlantedBugs } from '../../raft/config.ts';
+import { SCENARIOS, scenarioByName, type Scenario } from '../../scenarios/catalog.ts';
+import { DEFAULT_PARAMS, runSeed } from '../../scenarios/runner.ts';
+
+/** First seed in [1, 200] whose run fails with the bug planted, cycling scenarios like `--scenario all`. */
+function firstFailure(bug: PlantedBugs, scenarios: readonly Scenario[]): { seed: number; what: string } | undefined {
+  for (let seed = 1; seed <= 200; seed++) {
+    const scenario = scenarios[seed % scenarios.length] as Scenario;
+    const r = runSeed(scenario, seed, { ...DEFAULT_PARAMS, plantedBugs: bug }, 0).result;
+    const v = r.violations[0];
+    if (v !== undefined) return { seed, what: `${scenario.name}: ${v.checker}: ${v.message}` };
+  }
+  return undefined;
+}
+
+describe('planted bugs are caught within 200 seeds', () => {
+  it('a vote granted without the §5.4.1 log check (PITFALLS 2): --scenario all', () => {
+    const found = firstFailure({ grantVoteWithoutLogCheck: true }, SCENARIOS);
+    expect(found, 'not caught in 200 seeds').toBeDefined();
+    expect(found?.what).toMatch(/leader-completeness|state-machine-safety|lost-write|log-matching/);
+  }, 120_000);
+
+  it('appends acknowledged before they are durable (PITFALLS 4): --scenario all', () => {
+    const found = firstFailure({ ackBeforePersist: true }, SCENARIOS);
+    expect(found, 'not caught in 200 seeds').toBeDefined();
+  }, 120_000);
+
+  it('a matching, stale append truncating the log (PITFALLS 13): --scenario flaky-network', () => {
+    const found = firstFailure({ truncateOnMatchingAppend: true }, [scenarioByName('flaky-network') as Scenario]);
+    expect(found, 'not caught in 200 seeds').toBeDefined();
+  }, 120_000);
+});
