@@ -22,6 +22,7 @@ type RpcHandler = (from: NodeId, body: unknown, reply: (body: unknown) => void) 
 
 interface Batch extends TurnBatch {
   readonly ops: WriteOp[];
+  readonly lazyOps: WriteOp[];
   readonly completions: (() => void)[];
 }
 
@@ -51,10 +52,8 @@ export class Driver {
     this.batch = this.newBatch();
   }
 
-  private newBatch(): Batch {
-    const ops: WriteOp[] = [];
-    const completions: (() => void)[] = [];
-    return { ops, completions, send: (group, m) => this.queueMessage(m.to, { group, msg: m }) };
+  private newBatch(lazyOps: WriteOp[] = []): Batch {
+    return { ops: [], lazyOps, completions: [], send: (group, m) => this.queueMessage(m.to, { group, msg: m }) };
   }
 
   start(): void {
@@ -153,7 +152,13 @@ export class Driver {
     if (this.writing) return;
     const b = this.batch;
     if (b.ops.length === 0 && b.completions.length === 0) return;
-    this.batch = this.newBatch();
+    if (b.ops.length > 0 && b.lazyOps.length > 0) {
+      // Lazy ops go first: anything newer in this batch for the same keys must win.
+      b.ops.unshift(...b.lazyOps);
+      b.lazyOps.length = 0;
+    }
+    // Lazy ops not written now carry over to the next batch.
+    this.batch = this.newBatch(b.ops.length === 0 ? b.lazyOps : []);
     this.writing = true;
     if (b.ops.length === 0) {
       // Nothing to write, but completions must still run after earlier writes (none is in flight).

@@ -45,6 +45,8 @@ export interface ReplicaOptions {
 /** What a turn collects from every replica: one storage batch and the work that waits for it. */
 export interface TurnBatch {
   readonly ops: WriteOp[];
+  /** Ops that need no sync of their own: written with the next batch that is written anyway. */
+  readonly lazyOps: WriteOp[];
   /** Run in order once the batch (and every earlier one) is durable. */
   readonly completions: (() => void)[];
   send(group: GroupId, m: Message): void;
@@ -171,7 +173,11 @@ export class Replica {
       for (const op of entryOps(g, rd.entries, this.writtenLastIndex)) batch.ops.push(op);
       this.writtenLastIndex = (rd.entries[rd.entries.length - 1] as Entry).index;
     }
-    if (rd.hardState !== null) for (const op of hardStateOps(g, rd.hardState)) batch.ops.push(op);
+    if (rd.hardState !== null) {
+      // A commit-only change rides along with the next synced write instead of forcing one.
+      const target = rd.mustSync ? batch.ops : batch.lazyOps;
+      for (const op of hardStateOps(g, rd.hardState)) target.push(op);
+    }
     for (const m of rd.messages) batch.send(g, m);
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) {

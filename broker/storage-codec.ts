@@ -44,10 +44,17 @@ export function unseal(record: Uint8Array): Uint8Array | undefined {
 
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf'];
 
+/** Entry record: crc32c(4) | index f64 | term f64 | type u8 | length u32 | data. One allocation, no copies. */
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new ByteWriter(e.data.byteLength + 32);
-  w.num(e.index).num(e.term).u8(ENTRY_TYPES.indexOf(e.type)).bytes(e.data);
-  return seal(w.finish());
+  const out = new Uint8Array(4 + 8 + 8 + 1 + 4 + e.data.byteLength);
+  const v = new DataView(out.buffer);
+  v.setFloat64(4, e.index, true);
+  v.setFloat64(12, e.term, true);
+  out[20] = e.type === 'normal' ? 0 : 1;
+  v.setUint32(21, e.data.byteLength, true);
+  out.set(e.data, 25);
+  v.setUint32(0, crc32c(out, 4), true);
+  return out;
 }
 
 export function decodeEntry(record: Uint8Array): Entry | undefined {
@@ -64,7 +71,13 @@ export function decodeEntry(record: Uint8Array): Entry | undefined {
 }
 
 export function encodeHardState(hs: HardState): Uint8Array {
-  return seal(new ByteWriter(32).num(hs.term).num(hs.vote).num(hs.commit).finish());
+  const out = new Uint8Array(4 + 24);
+  const v = new DataView(out.buffer);
+  v.setFloat64(4, hs.term, true);
+  v.setFloat64(12, hs.vote, true);
+  v.setFloat64(20, hs.commit, true);
+  v.setUint32(0, crc32c(out, 4), true);
+  return out;
 }
 
 export function decodeHardState(record: Uint8Array): HardState | undefined {

@@ -41,6 +41,12 @@ export interface Ready {
   readonly softState: SoftState | null;
   /** Term, vote and commit to persist, when changed. */
   readonly hardState: HardState | null;
+  /**
+   * True if this Ready's writes must be durable before its persistedMessages leave: entries, a snapshot,
+   * or a new term or vote. A change of the commit index alone need not be synced (it is volatile state
+   * in Raft): the host may write it lazily, with its next synced write.
+   */
+  readonly mustSync: boolean;
   /** Entries to persist; they may replace a suffix starting at entries[0].index. */
   readonly entries: readonly Entry[];
   /** A snapshot received from the leader: persist it, and restore the state machine from it. */
@@ -209,7 +215,8 @@ export class RawNode {
     this.applyingIndex = Math.max(lastCommitted?.index ?? 0, snapshot?.meta.index ?? 0, r.log.applied) as Index;
     this.applyingEntries = committedEntries;
 
-    const writes = entries.length > 0 || snapshot !== null || hardChanged;
+    const termOrVoteChanged = hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote;
+    const writes = entries.length > 0 || snapshot !== null || termOrVoteChanged;
     const voteTerm = hardChanged && r.selfVotePending !== 0 ? r.selfVotePending : (0 as Term);
     let messages = r.msgs;
     let persistedMessages = r.msgsAfterAppend;
@@ -231,6 +238,7 @@ export class RawNode {
     const rd: Ready = {
       softState: softChanged ? soft : null,
       hardState: hardChanged ? hs : null,
+      mustSync: writes,
       entries,
       snapshot,
       messages,

@@ -80,7 +80,8 @@ export function tickSnapshotTransfers(r: Raft): void {
 
 /**
  * Sends every follower what it is missing, once per Ready: all entries proposed since the last Ready
- * travel together (batching), and a new commit index is announced once rather than per acknowledgement.
+ * travel together (batching). A new commit index alone does not warrant a message: it rides on the next
+ * append or heartbeat, which halves the messages (and follower writes) per committed batch.
  */
 export function flushAppends(r: Raft): void {
   if (!r.appendsDirty) return;
@@ -91,8 +92,7 @@ export function flushAppends(r: Raft): void {
     let sent = false;
     while (maybeSendAppend(r, id, false)) sent = true;
     const pr = r.tracker.progress.get(id) as Progress;
-    if (!sent && pr.sentCommit < r.log.committed && pr.match >= r.log.committed) maybeSendAppend(r, id, true);
-    else if (!sent && pr.state === 'probe' && !pr.msgAppFlowPaused && pr.match < r.log.lastIndex()) maybeSendAppend(r, id, true);
+    if (!sent && pr.state === 'probe' && !pr.msgAppFlowPaused && pr.match < r.log.lastIndex()) maybeSendAppend(r, id, true);
   }
 }
 

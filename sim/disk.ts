@@ -94,7 +94,9 @@ export class SimDisk {
   private apply(ops: readonly WriteOp[]): void {
     for (const op of ops) {
       if (op.type === 'put') {
-        this.durable.set(op.key, op.value.slice());
+        // Stored by reference: a node never touches a buffer after handing it to a write, and
+        // corrupt() replaces a record with a damaged copy.
+        this.durable.set(op.key, op.value);
         this.keysOf(op.key.slice(0, 11)).add(op.key);
       } else if (op.type === 'del') {
         this.durable.delete(op.key);

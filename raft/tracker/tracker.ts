@@ -65,10 +65,13 @@ export class ProgressTracker {
     return jointVoterIds(this.config.voters);
   }
 
-  /** Every member in ascending id order. */
-  memberIds(): NodeId[] {
-    return [...this.progress.keys()].sort((a, b) => a - b);
+  /** Every member in ascending id order (cached: recomputed when the configuration changes). */
+  memberIds(): readonly NodeId[] {
+    if (this.memberIdsCache === null) this.memberIdsCache = [...this.progress.keys()].sort((a, b) => a - b);
+    return this.memberIdsCache;
   }
+
+  private memberIdsCache: NodeId[] | null = null;
 
   isVoter(id: NodeId): boolean {
     return this.config.voters.incoming.has(id) || this.config.voters.outgoing.has(id);
@@ -128,5 +131,6 @@ export class ProgressTracker {
     for (const id of config.learners) assert(!config.voters.incoming.has(id), `node ${id} is a learner and an incoming voter`);
     this.config = config;
     this.progress = progress;
+    this.memberIdsCache = null;
   }
 }

@@ -17,12 +17,18 @@ export class RegisterMachine implements StateMachine {
     return e.index;
   }
 
+  /** One `index value` line per entry (payloads never contain a newline). */
   snapshot(): Uint8Array {
-    return encoder.encode(JSON.stringify([...this.byIndex]));
+    let text = '';
+    for (const [i, v] of this.byIndex) text += `${i} ${v}\n`;
+    return encoder.encode(text);
   }
 
   restore(data: Uint8Array, _index: Index): void {
     this.byIndex.clear();
-    for (const [i, v] of JSON.parse(decoder.decode(data)) as [number, string][]) this.byIndex.set(i, v);
+    for (const line of decoder.decode(data).split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) this.byIndex.set(Number(line.slice(0, sp)), line.slice(sp + 1));
+    }
   }
 }
