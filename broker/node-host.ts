@@ -19,7 +19,7 @@ export interface NodeHostConfig {
   readonly raft: RaftTuning;
   readonly replica: ReplicaOptions;
   /** Groups every node creates on its very first start, with identical initial membership. */
-  readonly bootstrap: readonly { readonly group: GroupId; readonly voters: readonly NodeId[] }[];
+  readonly bootstrap: readonly { readonly group: GroupId; readonly voters: readonly NodeId[]; readonly learners?: readonly NodeId[] }[];
   readonly stateMachine: (group: GroupId) => StateMachine;
 }
 
@@ -52,7 +52,7 @@ export class NodeHost {
   }
 
   /** Loads the disk, recovers every group, bootstraps on the very first start, and starts running. */
-  start(onStarted: () => void = () => {}): void {
+  start(onStarted: (records: ReadonlyMap<string, Uint8Array>) => void = () => {}): void {
     this.ports.storage.load((records, err) => {
       if (err !== null) {
         this.ports.logger.error('cannot load storage', { code: err.code, message: err.message });
@@ -71,14 +71,14 @@ export class NodeHost {
       if (!records.has(INIT_KEY)) this.bootstrap();
       this.started = true;
       this.driver.start();
-      onStarted();
+      onStarted(records);
     });
   }
 
   private bootstrap(): void {
-    for (const { group, voters } of this.config.bootstrap) {
+    for (const { group, voters, learners } of this.config.bootstrap) {
       if (this.driver.replicas.has(group)) continue;
-      this.createGroup(group, voters);
+      this.createGroup(group, voters, learners ?? []);
     }
     this.driver.queueWrite([{ type: 'put', key: INIT_KEY, value: encoder.encode('1') }]);
   }
@@ -88,9 +88,10 @@ export class NodeHost {
    * every member, so their logs agree from the start. A replica added to an existing group instead
    * starts empty (no voters) and is caught up by the leader.
    */
-  createGroup(group: GroupId, voters: readonly NodeId[]): Replica {
+  createGroup(group: GroupId, voters: readonly NodeId[], learners: readonly NodeId[] = []): Replica {
     const storage = new MemoryStorage();
-    const confState: ConfState = { voters: [...voters].sort((a, b) => a - b), learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    const sorted = (ids: readonly NodeId[]): NodeId[] => [...ids].sort((a, b) => a - b);
+    const confState: ConfState = { voters: sorted(voters), learners: sorted(learners.filter((l) => !voters.includes(l))), votersOutgoing: [], learnersNext: [], autoLeave: false };
     const sm = this.config.stateMachine(group);
     const snap = { meta: { index: 1 as Index, term: 1 as Term, confState }, data: sm.snapshot() };
     storage.applySnapshot(snap);

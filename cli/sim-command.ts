@@ -11,6 +11,7 @@ import { fail, printTable } from './output.ts';
 
 interface RunOptions {
   scenario: string;
+  system: string;
   seed?: string;
   seeds?: string;
   firstSeed?: string;
@@ -45,7 +46,8 @@ function runCommand(o: RunOptions): void {
   const count = parseIntOption(o.seeds, 'seeds');
   const durationS = o.duration === undefined ? undefined : Number(o.duration);
   if (durationS !== undefined && !(durationS > 0 && durationS <= 3600)) fail(`--duration must be between 0 and 3600 seconds, got "${o.duration}"`, 2);
-  const params: RunParams = { ...DEFAULT_PARAMS, ...(durationS !== undefined ? { safetyMs: durationS * 1000 } : {}) };
+  if (o.system !== 'keel' && o.system !== 'raft') fail(`--system must be "keel" or "raft", got "${o.system}"`, 2);
+  const params: RunParams = { ...DEFAULT_PARAMS, system: o.system, ...(durationS !== undefined ? { safetyMs: durationS * 1000 } : {}) };
   let seeds: number[];
   if (single !== undefined) seeds = [single];
   else {
@@ -74,7 +76,7 @@ function runCommand(o: RunOptions): void {
         console.error(`shrunk schedule: ${final.generated.schedule.length} fault events (from ${outcome.generated.schedule.length})`);
         console.error(`reproduce: keel sim replay ${relative(process.cwd(), path)}`);
       } else {
-        console.error(`reproduce: keel sim run --scenario ${scenario.name} --seed ${seed}${durationS !== undefined ? ` --duration ${durationS}` : ''}`);
+        console.error(`reproduce: keel sim run --system ${params.system} --scenario ${scenario.name} --seed ${seed}${durationS !== undefined ? ` --duration ${durationS}` : ''}`);
       }
       bar?.start(seeds.length, results.length, { failed });
     }
@@ -117,23 +119,24 @@ function replayCommand(file: string, o: { trace?: boolean; json?: boolean }): vo
 }
 
 /** The standard benchmark scenario: 3 nodes, steady proposals, swarm faults. */
-function benchCommand(o: { json?: boolean; seeds: string }): void {
+function benchCommand(o: { json?: boolean; seeds: string; system: string }): void {
   const n = parseIntOption(o.seeds, 'seeds') ?? 20;
   const swarm = scenarioByName('swarm') as Scenario;
+  const params: RunParams = { ...DEFAULT_PARAMS, system: o.system === 'raft' ? 'raft' : 'keel' };
   // Warm-up runs so the JIT settles before measuring.
-  for (let s = 0; s < 3; s++) runSeed(swarm, 1_000_000 + s, DEFAULT_PARAMS, 0);
+  for (let s = 0; s < 3; s++) runSeed(swarm, 1_000_000 + s, params, 0);
   let events = 0;
   let simulatedMs = 0;
   const started = performance.now();
   let failures = 0;
   for (let s = 1; s <= n; s++) {
-    const r = runSeed(swarm, s, DEFAULT_PARAMS, 0).result;
+    const r = runSeed(swarm, s, params, 0).result;
     events += r.events;
     simulatedMs += r.simulatedMs;
     if (!r.ok) failures++;
   }
   const wallMs = performance.now() - started;
-  const out = { scenario: 'swarm', seeds: n, events, eventsPerSec: Math.round(events / (wallMs / 1000)), simulatedMs, wallMs: Math.round(wallMs), speedup: Math.round(simulatedMs / wallMs), failures };
+  const out = { scenario: 'swarm', system: params.system, seeds: n, events, eventsPerSec: Math.round(events / (wallMs / 1000)), simulatedMs, wallMs: Math.round(wallMs), speedup: Math.round(simulatedMs / wallMs), failures };
   if (o.json) console.log(JSON.stringify(out));
   else printTable(Object.keys(out), [Object.values(out).map((v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v)))]);
 }
@@ -150,6 +153,7 @@ export function addSimCommands(program: Command): void {
   sim.command('run')
     .description('run seeds of a scenario (or all); a failure prints how to reproduce it')
     .option('--scenario <name>', 'scenario name, or "all" (seeds cycle through them)', 'all')
+    .option('--system <system>', '"keel" (the whole system) or "raft" (one Raft group with a register workload)', 'keel')
     .option('--seed <n>', 'run exactly this seed')
     .option('--seeds <n>', 'run this many consecutive seeds')
     .option('--first-seed <n>', 'first seed of --seeds (default: random, printed)')
@@ -167,6 +171,7 @@ export function addSimCommands(program: Command): void {
   sim.command('bench')
     .description('simulator speed on the standard scenario (3 nodes, steady proposals, swarm faults)')
     .option('--seeds <n>', 'seeds to run', '20')
+    .option('--system <system>', '"keel" or "raft"', 'keel')
     .option('--json', 'one JSON document')
     .action(benchCommand);
 }

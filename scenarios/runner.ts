@@ -2,22 +2,48 @@
 // the seed (the same seed also drives the world's own randomness), the simulation runs, and if it fails
 // fast-check shrinks the schedule to a minimal one that still fails. The result is what a seed file holds.
 import fc from 'fast-check';
+import type { ControllerPlantedBugs } from '../broker/controller-service.ts';
 import type { PlantedBugs } from '../raft/config.ts';
+import { runKeel } from '../sim/keel-run.ts';
 import { runRaft, type RunResult } from '../sim/raft-run.ts';
 import { DEFAULT_KNOBS, type Generated, type Scenario } from './catalog.ts';
 
+/**
+ * What runs in the simulated world: 'keel' is the whole system (controller quorum, partitions, clients of
+ * both); 'raft' is one Raft group with a register state machine and a proposal workload (Raft-level runs).
+ */
+export type SystemUnderTest = 'keel' | 'raft';
+
 export interface RunParams {
+  readonly system: SystemUnderTest;
   /** Length of the fault (safety) phase. */
   readonly safetyMs: number;
   /** The heal phase: the cluster must recover and converge within it. */
   readonly healMs: number;
-  readonly plantedBugs: PlantedBugs;
+  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs;
   readonly keepTraceLines: boolean;
 }
 
-export const DEFAULT_PARAMS: RunParams = { safetyMs: 10_000, healMs: 10_000, plantedBugs: {}, keepTraceLines: false };
+export const DEFAULT_PARAMS: RunParams = { system: 'keel', safetyMs: 10_000, healMs: 10_000, plantedBugs: {}, keepTraceLines: false };
 
 export function runGenerated(seed: number, scenario: string, gen: Generated, params: RunParams): RunResult {
+  if ((params.system ?? 'raft') === 'keel') {
+    return runKeel({
+      seed,
+      scenario,
+      nodes: gen.nodes,
+      voters: gen.voters,
+      network: gen.network,
+      disk: gen.disk,
+      clock: gen.clock,
+      schedule: gen.schedule,
+      safetyMs: params.safetyMs,
+      healMs: params.healMs,
+      raftKnobs: { ...DEFAULT_KNOBS, ...gen.raft },
+      plantedBugs: params.plantedBugs,
+      keepTraceLines: params.keepTraceLines,
+    });
+  }
   return runRaft({
     seed,
     scenario,

@@ -33,11 +33,14 @@ export interface NetworkStats {
 }
 
 interface Link {
+  readonly from: NodeId;
+  readonly to: NodeId;
   inFlight: number;
   /** Delivery time of the last frame scheduled FIFO on this link. */
   lastDelivery: number;
-  /** Frames sent before this virtual time are held until it (temporary clogging). */
+  /** While now < cloggedUntil, frames wait in `held` (temporary clogging). */
   cloggedUntil: number;
+  held: Frame[];
 }
 
 export interface NetworkHost {
@@ -61,7 +64,7 @@ export class SimNetwork {
     const key = `${from}>${to}`;
     let l = this.links.get(key);
     if (l === undefined) {
-      l = { inFlight: 0, lastDelivery: 0, cloggedUntil: 0 };
+      l = { from, to, inFlight: 0, lastDelivery: 0, cloggedUntil: 0, held: [] };
       this.links.set(key, l);
     }
     return l;
@@ -89,7 +92,13 @@ export class SimNetwork {
   private schedule(from: NodeId, to: NodeId, frame: Frame, l: Link): void {
     const o = this.options;
     const now = this.host.now();
-    let at = Math.max(now, l.cloggedUntil) + o.oneWayDelayMinMs + this.rng.exponential(o.oneWayDelayMeanMs);
+    if (now < l.cloggedUntil) {
+      // Held on the clogged link; released (in order) when the clog ends or the network heals.
+      l.held.push(frame);
+      l.inFlight++;
+      return;
+    }
+    let at = now + o.oneWayDelayMinMs + this.rng.exponential(o.oneWayDelayMeanMs);
     if (!this.rng.chance(o.reorderProbability)) {
       at = Math.max(at, l.lastDelivery);
       l.lastDelivery = at;
@@ -128,11 +137,24 @@ export class SimNetwork {
   clog(from: NodeId, to: NodeId, untilTime: number): void {
     const l = this.link(from, to);
     l.cloggedUntil = Math.max(l.cloggedUntil, untilTime);
+    this.host.schedule(untilTime, () => {
+      if (this.host.now() >= l.cloggedUntil) this.release(l);
+    });
+  }
+
+  private release(l: Link): void {
+    l.cloggedUntil = 0;
+    const held = l.held;
+    l.held = [];
+    for (const frame of held) {
+      l.inFlight--;
+      this.schedule(l.from, l.to, frame, l);
+    }
   }
 
   heal(): void {
     this.cut.clear();
-    for (const l of this.links.values()) l.cloggedUntil = 0;
+    for (const l of [...this.links.values()]) if (l.held.length > 0 || l.cloggedUntil > 0) this.release(l);
   }
 
   cutLinks(): string[] {

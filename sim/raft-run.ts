@@ -9,7 +9,8 @@ import { REGISTER_GROUP, RaftApp } from './apps/raft-app.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
 import type { DiskOptions } from './disk.ts';
 import { applyFault, type FaultContext, type FaultSchedule } from './faults.ts';
-import { CALM_NETWORK, type NetworkOptions } from './network.ts';
+import type { NetworkOptions } from './network.ts';
+import { healWorld, runUntilConverged } from './phases.ts';
 import { World, type ClockOptions } from './world.ts';
 import { RaftWorkload, type ClientOptions } from './workload/raft-workload.ts';
 
@@ -93,14 +94,7 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   // Heal: every node up, network healed and calm, faults off.
   if (checker.violations.length === 0) {
     healed = true;
-    world.network.heal();
-    world.network.options = CALM_NETWORK;
-    for (const id of ids) {
-      const p = world.proc(id);
-      p.disk.options = { ...p.disk.options, fsyncFailureProbability: 0 };
-      if (p.paused) world.resume(id);
-      if (!p.up) world.start(id);
-    }
+    healWorld(world);
     workload.healPhaseStarted();
     world.sched.runUntil(spec.safetyMs + spec.healMs, stopEarly);
   }
@@ -158,8 +152,7 @@ export function runRaft(spec: RaftRunSpec): RunResult {
 
 /** Runs until every live member has applied everything committed (or the bound passes). */
 function settle(world: World, ids: readonly NodeId[], app: (id: NodeId) => RaftApp | undefined, boundMs: number): void {
-  const until = world.now + boundMs;
-  const converged = (): boolean => {
+  runUntilConverged(world, boundMs, () => {
     let commit = -1;
     for (const id of ids) {
       const r = app(id)?.host.replica(REGISTER_GROUP);
@@ -171,8 +164,7 @@ function settle(world: World, ids: readonly NodeId[], app: (id: NodeId) => RaftA
       const r = app(id)?.host.replica(REGISTER_GROUP);
       return r === undefined || r.raw.raft.lead === 0 || r.appliedIndex >= commit || r.raw.status().config.voters.length === 0;
     });
-  };
-  while (world.now < until && !converged()) world.sched.runUntil(world.now + 100);
+  });
 }
 
 /**

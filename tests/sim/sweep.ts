@@ -3,16 +3,16 @@
 // Long random sweeps belong to `npm run sim:soak`.
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS, type Scenario } from '../../scenarios/catalog.ts';
-import { DEFAULT_PARAMS, runSeed } from '../../scenarios/runner.ts';
+import { DEFAULT_PARAMS, runSeed, type SystemUnderTest } from '../../scenarios/runner.ts';
 
-export function sweepPart(first: number, count: number): void {
-  describe(`bounded sweep, seeds ${first}..${first + count - 1}`, () => {
+export function sweepPart(system: SystemUnderTest, first: number, count: number): void {
+  describe(`bounded sweep (${system}), seeds ${first}..${first + count - 1}`, () => {
     it('every seed passes', () => {
       const failures: string[] = [];
       for (let seed = first; seed < first + count; seed++) {
         const scenario = SCENARIOS[seed % SCENARIOS.length] as Scenario;
-        const r = runSeed(scenario, seed, DEFAULT_PARAMS, 0).result;
-        if (!r.ok) failures.push(`seed ${seed} (${scenario.name}): ${r.violations.map((v) => `${v.checker}: ${v.message}`).join('; ')} — reproduce: keel sim run --scenario ${scenario.name} --seed ${seed}`);
+        const r = runSeed(scenario, seed, { ...DEFAULT_PARAMS, system }, 0).result;
+        if (!r.ok) failures.push(`seed ${seed} (${scenario.name}): ${r.violations.map((v) => `${v.checker}: ${v.message}`).join('; ')} — reproduce: keel sim run --system ${system} --scenario ${scenario.name} --seed ${seed}`);
       }
       expect(failures).toEqual([]);
     }, 180_000);

@@ -1,3 +1,3 @@
 import { sweepPart } from './sweep.ts';
 
-sweepPart(151, 150);
+sweepPart('keel', 1, 100);

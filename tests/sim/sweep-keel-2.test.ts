@@ -1,3 +1,3 @@
 import { sweepPart } from './sweep.ts';
 
-sweepPart(1, 150);
+sweepPart('keel', 101, 100);

@@ -1,0 +1,67 @@
+// The metadata log's records: what the controller leader proposes and every replica applies. Encoded as
+// small JSON documents (metadata changes are rare); decoding validates shape, since log bytes come from
+// disk and peers.
+import type { NodeId } from '../raft/types.ts';
+
+export type GroupId = number;
+
+export type Command =
+  | { readonly type: 'register-broker'; readonly broker: NodeId; readonly address: string; readonly incarnation: number }
+  | { readonly type: 'fence-broker'; readonly broker: NodeId; readonly epoch: number }
+  | { readonly type: 'unfence-broker'; readonly broker: NodeId; readonly epoch: number }
+  | { readonly type: 'shutdown-broker'; readonly broker: NodeId; readonly epoch: number }
+  | { readonly type: 'decommission-broker'; readonly requestId: string; readonly broker: NodeId }
+  | { readonly type: 'create-topic'; readonly requestId: string; readonly name: string; readonly partitions: number; readonly replicationFactor: number; readonly configs: Readonly<Record<string, unknown>> }
+  | { readonly type: 'delete-topic'; readonly requestId: string; readonly name: string }
+  | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
+  | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
+  | { readonly type: 'init-producer-id'; readonly requestId: string };
+
+export type CommandType = Command['type'];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeCommand(c: Command): Uint8Array {
+  return encoder.encode(JSON.stringify(c));
+}
+
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isStr = (v: unknown, max = 1_024): v is string => typeof v === 'string' && v.length <= max;
+
+/** The command, or undefined if the bytes are not a well-formed command (treated as a no-op). */
+export function decodeCommand(bytes: Uint8Array): Command | undefined {
+  let doc: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(decoder.decode(bytes));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    doc = parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const d = doc;
+  switch (d['type']) {
+    case 'register-broker':
+      return isId(d['broker']) && isStr(d['address']) && isCount(d['incarnation']) ? (d as Command) : undefined;
+    case 'fence-broker':
+    case 'unfence-broker':
+    case 'shutdown-broker':
+      return isId(d['broker']) && isCount(d['epoch']) ? (d as Command) : undefined;
+    case 'decommission-broker':
+      return isStr(d['requestId']) && isId(d['broker']) ? (d as Command) : undefined;
+    case 'create-topic':
+      // The name and numbers are validated at apply (with stable error codes); here only the shape.
+      return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['partitions'] === 'number' && typeof d['replicationFactor'] === 'number' && typeof d['configs'] === 'object' && d['configs'] !== null ? (d as Command) : undefined;
+    case 'delete-topic':
+      return isStr(d['requestId']) && typeof d['name'] === 'string' ? (d as Command) : undefined;
+    case 'report-leader':
+      return isCount(d['group']) && isCount(d['leader']) && isCount(d['term']) ? (d as Command) : undefined;
+    case 'reassignment-done':
+      return isCount(d['group']) && Array.isArray(d['replicas']) && (d['replicas'] as unknown[]).every(isId) ? (d as Command) : undefined;
+    case 'init-producer-id':
+      return isStr(d['requestId']) ? (d as Command) : undefined;
+    default:
+      return undefined;
+  }
+}

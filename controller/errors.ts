@@ -1,0 +1,36 @@
+// Stable error codes of admin and metadata operations. They are values, never exceptions: net/ maps
+// them to gRPC status codes, the CLI to messages and exit codes. The strings never change.
+import type { NodeId } from '../raft/types.ts';
+
+export const ADMIN_ERROR_CODES = [
+  'NOT_CONTROLLER',
+  'TOPIC_ALREADY_EXISTS',
+  'UNKNOWN_TOPIC',
+  'INVALID_TOPIC',
+  'INVALID_PARTITIONS',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_CONFIG',
+  'INVALID_REQUEST',
+  'BROKER_NOT_AVAILABLE',
+  'STALE_BROKER_EPOCH',
+  'REQUEST_TIMED_OUT',
+] as const;
+
+export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
+
+export interface AdminError {
+  readonly code: AdminErrorCode;
+  readonly message: string;
+  /** For NOT_CONTROLLER: the controller leader this node knows of (0 if none). */
+  readonly leader?: NodeId;
+}
+
+export type AdminResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AdminError };
+
+export function adminError(code: AdminErrorCode, message: string, leader?: NodeId): { ok: false; error: AdminError } {
+  return { ok: false, error: leader === undefined ? { code, message } : { code, message, leader } };
+}
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}

@@ -1,0 +1,319 @@
+// The cluster metadata: the state machine of the controller Raft group (KRaft-style). Every node applies
+// the same committed records in the same order, so every node holds the same image; apply is pure and
+// deterministic (placement included), and every change bumps the metadata version.
+import type { Entry, Index, NodeId } from '../raft/types.ts';
+import { decodeCommand, type Command, type GroupId } from './commands.ts';
+import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
+import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
+import { resolveTopicConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
+
+export interface BrokerRecord {
+  readonly id: NodeId;
+  readonly address: string;
+  /** Changes at every process start; a new incarnation gets a new epoch. */
+  readonly incarnation: number;
+  /** Metadata version at registration: heartbeats and shutdown requests must carry it. */
+  readonly epoch: number;
+  fenced: boolean;
+  shuttingDown: boolean;
+  decommissioned: boolean;
+}
+
+export interface PartitionRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly group: GroupId;
+  /** The replica set (the partition group's members); the first replica is the preferred leader. */
+  replicas: NodeId[];
+  /** Set while a reassignment is in progress: the replica set being moved to. */
+  target: NodeId[] | null;
+  /** Leader as last reported by the partition group, and its Raft term. */
+  leader: NodeId;
+  leaderTerm: number;
+}
+
+export interface TopicRecord {
+  readonly name: string;
+  readonly id: number;
+  readonly replicationFactor: number;
+  readonly configs: TopicConfig;
+  readonly groups: readonly GroupId[];
+}
+
+export interface PartitionDescription {
+  readonly partition: number;
+  readonly group: GroupId;
+  readonly replicas: readonly NodeId[];
+  readonly leader: NodeId;
+  /** Replicas on fenced brokers. */
+  readonly offline: readonly NodeId[];
+  readonly reassigningTo?: readonly NodeId[];
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly id: number;
+  readonly replicationFactor: number;
+  readonly configs: TopicConfig;
+  readonly partitions: readonly PartitionDescription[];
+}
+
+export type ApplyResult = AdminResult<unknown>;
+
+/** Results of recent request ids, so a retried request returns the first answer instead of applying twice. */
+export const REQUEST_IDS_KEPT_MAX = 10_000;
+
+const FIRST_PARTITION_GROUP = 1;
+
+function mix(h: number, s: string): number {
+  let x = h >>> 0;
+  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return x;
+}
+
+export class MetadataState {
+  /** Bumped by every change. */
+  version = 0;
+  /** Rolling hash over every (change, result): equal versions on two nodes must have equal digests. */
+  digest = 0x811c9dc5;
+  appliedIndex = 0 as Index;
+  readonly brokers = new Map<NodeId, BrokerRecord>();
+  readonly topics = new Map<string, TopicRecord>();
+  readonly partitions = new Map<GroupId, PartitionRecord>();
+  private readonly requests = new Map<string, ApplyResult>();
+  private nextGroup = FIRST_PARTITION_GROUP;
+  private nextTopicId = 1;
+  private nextProducerId = 1_000;
+  /** Called after every change (the node reacts: hosts new partitions, drops deleted ones...). */
+  onChange: (c: Command, result: ApplyResult) => void = () => {};
+
+  // ---- StateMachine -------------------------------------------------------------------------
+
+  apply(e: Entry): unknown {
+    this.appliedIndex = e.index;
+    if (e.data.byteLength === 0) return undefined; // a new leader's empty entry
+    const c = decodeCommand(e.data);
+    if (c === undefined) return adminError('INVALID_REQUEST', 'undecodable metadata record');
+    return this.applyCommand(c);
+  }
+
+  applyCommand(c: Command): ApplyResult {
+    const requestId = 'requestId' in c ? c.requestId : undefined;
+    if (requestId !== undefined) {
+      const earlier = this.requests.get(requestId);
+      if (earlier !== undefined) return earlier;
+    }
+    const before = this.version;
+    const result = this.dispatch(c);
+    if (requestId !== undefined) {
+      this.requests.set(requestId, result);
+      if (this.requests.size > REQUEST_IDS_KEPT_MAX) this.requests.delete(this.requests.keys().next().value as string);
+    }
+    if (this.version !== before) {
+      this.digest = mix(this.digest, JSON.stringify([c, result]));
+      this.onChange(c, result);
+    }
+    return result;
+  }
+
+  private changed(): void {
+    this.version++;
+  }
+
+  private dispatch(c: Command): ApplyResult {
+    switch (c.type) {
+      case 'register-broker':
+        return this.registerBroker(c.broker, c.address, c.incarnation);
+      case 'fence-broker':
+      case 'unfence-broker': {
+        const b = this.brokers.get(c.broker);
+        if (b === undefined || b.epoch !== c.epoch) return adminError('STALE_BROKER_EPOCH', `broker ${c.broker} epoch ${c.epoch} is not current`);
+        const fenced = c.type === 'fence-broker';
+        if (b.fenced !== fenced) {
+          b.fenced = fenced;
+          this.changed();
+        }
+        return ok({ fenced });
+      }
+      case 'shutdown-broker': {
+        const b = this.brokers.get(c.broker);
+        if (b === undefined || b.epoch !== c.epoch) return adminError('STALE_BROKER_EPOCH', `broker ${c.broker} epoch ${c.epoch} is not current`);
+        if (!b.shuttingDown) {
+          b.shuttingDown = true;
+          this.changed();
+        }
+        return ok({ shuttingDown: true });
+      }
+      case 'decommission-broker':
+        return this.decommission(c.broker);
+      case 'create-topic':
+        return this.createTopic(c.name, c.partitions, c.replicationFactor, c.configs);
+      case 'delete-topic':
+        return this.deleteTopic(c.name);
+      case 'report-leader': {
+        const p = this.partitions.get(c.group);
+        if (p === undefined || c.term < p.leaderTerm || (c.term === p.leaderTerm && c.leader === p.leader)) return ok({ stale: true });
+        p.leader = c.leader;
+        p.leaderTerm = c.term;
+        this.changed();
+        return ok({});
+      }
+      case 'reassignment-done': {
+        const p = this.partitions.get(c.group);
+        if (p === undefined || p.target === null || !sameSet(p.target, c.replicas)) return ok({ stale: true });
+        p.replicas = [...p.target];
+        p.target = null;
+        this.changed();
+        return ok({});
+      }
+      case 'init-producer-id':
+        this.changed();
+        return ok({ producerId: this.nextProducerId++, producerEpoch: 0 });
+    }
+  }
+
+  private registerBroker(id: NodeId, address: string, incarnation: number): ApplyResult {
+    const b = this.brokers.get(id);
+    if (b !== undefined && b.incarnation === incarnation) return ok({ epoch: b.epoch }); // a retried registration
+    this.changed();
+    // A (re)started broker starts fenced: it gets no new replicas until it heartbeats with the metadata
+    // caught up (KIP-631's lifecycle).
+    this.brokers.set(id, { id, address, incarnation, epoch: this.version, fenced: true, shuttingDown: false, decommissioned: b?.decommissioned ?? false });
+    return ok({ epoch: this.version });
+  }
+
+  /** Brokers that may receive new replicas now. */
+  eligibleBrokers(): NodeId[] {
+    return [...this.brokers.values()].filter((b) => !b.fenced && !b.shuttingDown && !b.decommissioned).map((b) => b.id).sort((a, b) => a - b);
+  }
+
+  load(): Map<NodeId, BrokerLoad> {
+    const l = new Map<NodeId, BrokerLoad>();
+    for (const id of this.brokers.keys()) l.set(id, { replicas: 0, leaders: 0 });
+    for (const p of this.partitions.values()) {
+      const set = p.target ?? p.replicas;
+      set.forEach((r, k) => {
+        const x = l.get(r) ?? { replicas: 0, leaders: 0 };
+        x.replicas++;
+        if (k === 0) x.leaders++;
+        l.set(r, x);
+      });
+    }
+    return l;
+  }
+
+  private createTopic(name: string, partitions: number, rf: number, configs: Readonly<Record<string, unknown>>): ApplyResult {
+    const invalid: AdminError | null = validateTopicName(name) ?? validatePartitions(partitions);
+    if (invalid !== null) return { ok: false, error: invalid };
+    if (this.topics.has(name)) return adminError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
+    const eligible = this.eligibleBrokers();
+    const badRf = validateReplicationFactor(rf, eligible.length);
+    if (badRf !== null) return { ok: false, error: badRf };
+    const cfg = resolveTopicConfig(configs, rf);
+    if (!cfg.ok) return cfg;
+    const assignment = placePartitions(eligible, this.load(), partitions, rf);
+    const groups: GroupId[] = [];
+    assignment.forEach((replicas, partition) => {
+      const group = this.nextGroup++;
+      groups.push(group);
+      this.partitions.set(group, { topic: name, partition, group, replicas, target: null, leader: 0 as NodeId, leaderTerm: 0 });
+    });
+    this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
+    this.changed();
+    return ok(this.describeTopic(name));
+  }
+
+  private deleteTopic(name: string): ApplyResult {
+    const t = this.topics.get(name);
+    if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
+    for (const g of t.groups) this.partitions.delete(g);
+    this.topics.delete(name);
+    this.changed();
+    return ok({ deleted: name });
+  }
+
+  /** Marks the broker decommissioned and plans a new home for each of its replicas. */
+  private decommission(id: NodeId): ApplyResult {
+    const b = this.brokers.get(id);
+    if (b === undefined) return adminError('BROKER_NOT_AVAILABLE', `broker ${id} is not registered`);
+    b.decommissioned = true;
+    let moving = 0;
+    let stuck = 0;
+    for (const p of [...this.partitions.values()].sort((x, y) => x.group - y.group)) {
+      const current = p.target ?? p.replicas;
+      if (!current.includes(id)) continue;
+      const to = replacementFor(current, id, this.eligibleBrokers(), this.load());
+      if (to === undefined) {
+        stuck++;
+        continue;
+      }
+      p.target = current.map((r) => (r === id ? to : r));
+      moving++;
+    }
+    this.changed();
+    return ok({ moving, stuck });
+  }
+
+  // ---- reads (the local image) ----------------------------------------------------------------
+
+  listTopics(): string[] {
+    return [...this.topics.keys()].sort();
+  }
+
+  describeTopic(name: string): TopicDescription | undefined {
+    const t = this.topics.get(name);
+    if (t === undefined) return undefined;
+    const partitions = t.groups.map((g) => {
+      const p = this.partitions.get(g) as PartitionRecord;
+      const offline = p.replicas.filter((r) => this.brokers.get(r)?.fenced !== false);
+      return { partition: p.partition, group: g, replicas: [...p.replicas], leader: p.leader, offline, ...(p.target !== null ? { reassigningTo: [...p.target] } : {}) };
+    });
+    return { name, id: t.id, replicationFactor: t.replicationFactor, configs: t.configs, partitions };
+  }
+
+  /** Partitions with a replica on `node` now or once a reassignment completes. */
+  partitionsOn(node: NodeId): PartitionRecord[] {
+    return [...this.partitions.values()].filter((p) => p.replicas.includes(node) || (p.target?.includes(node) ?? false));
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({
+      version: this.version,
+      digest: this.digest,
+      brokers: [...this.brokers.values()],
+      topics: [...this.topics.values()],
+      partitions: [...this.partitions.values()],
+      requests: [...this.requests],
+      nextGroup: this.nextGroup,
+      nextTopicId: this.nextTopicId,
+      nextProducerId: this.nextProducerId,
+    }));
+  }
+
+  restore(data: Uint8Array, index: Index): void {
+    const d = JSON.parse(new TextDecoder().decode(data)) as {
+      version: number; digest: number; brokers: BrokerRecord[]; topics: TopicRecord[]; partitions: PartitionRecord[];
+      requests: [string, ApplyResult][]; nextGroup: number; nextTopicId: number; nextProducerId: number;
+    };
+    this.version = d.version;
+    this.digest = d.digest;
+    this.appliedIndex = index;
+    this.brokers.clear();
+    for (const b of d.brokers) this.brokers.set(b.id, b);
+    this.topics.clear();
+    for (const t of d.topics) this.topics.set(t.name, t);
+    this.partitions.clear();
+    for (const p of d.partitions) this.partitions.set(p.group, p);
+    this.requests.clear();
+    for (const [k, v] of d.requests) this.requests.set(k, v);
+    this.nextGroup = d.nextGroup;
+    this.nextTopicId = d.nextTopicId;
+    this.nextProducerId = d.nextProducerId;
+  }
+}
+
+function sameSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}

@@ -1,0 +1,75 @@
+// Metadata invariants, checked on every change every node applies:
+//   one history     the versions applied by every node are a prefix of one sequence (equal version,
+//                   equal digest of everything applied so far, results included — so a
+//                   nondeterministic apply, placement say, shows up as divergence)
+//   fencing         a fenced, shutting-down or decommissioned broker is never given new replicas
+//   placement       no broker holds two replicas of a partition; a partition has exactly its topic's
+//                   replication factor; a new topic never widens the replica-count spread beyond 1
+import type { Command } from '../../controller/commands.ts';
+import type { MetadataState, TopicDescription } from '../../controller/metadata.ts';
+import type { NodeId } from '../../raft/types.ts';
+import type { Violation } from './raft-checker.ts';
+
+export class MetadataChecker {
+  readonly violations: Violation[] = [];
+  private readonly digests = new Map<number, number>();
+  /** Per node: the replica-count spread among eligible brokers after its last change. */
+  private readonly spread = new Map<NodeId, number>();
+  maxVersion = 0;
+  changes = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  fail(checker: string, message: string): void {
+    if (this.violations.length < 20) this.violations.push({ checker, message, atMs: this.now() });
+  }
+
+  metadataChanged(node: NodeId, version: number, digest: number, m: MetadataState, c: Command): void {
+    this.changes++;
+    const known = this.digests.get(version);
+    if (known === undefined) this.digests.set(version, digest);
+    else if (known !== digest) this.fail('metadata-one-history', `node ${node} applied metadata version ${version} with a different history than another node`);
+    if (version > this.maxVersion) this.maxVersion = version;
+    this.checkPlacement(node, m, c);
+  }
+
+  private eligibleSpread(m: MetadataState): number {
+    const eligible = m.eligibleBrokers();
+    if (eligible.length === 0) return 0;
+    const load = m.load();
+    const counts = eligible.map((b) => load.get(b)?.replicas ?? 0);
+    return Math.max(...counts) - Math.min(...counts);
+  }
+
+  private checkPlacement(node: NodeId, m: MetadataState, c: Command): void {
+    for (const p of m.partitions.values()) {
+      const t = m.topics.get(p.topic);
+      for (const set of [p.replicas, ...(p.target !== null ? [p.target] : [])]) {
+        if (new Set(set).size !== set.length) this.fail('placement', `partition ${p.topic}/${p.partition} lists a broker twice: ${set.join(',')}`);
+        if (t !== undefined && set.length !== t.replicationFactor) this.fail('placement', `partition ${p.topic}/${p.partition} has ${set.length} replicas, its topic's factor is ${t.replicationFactor}`);
+      }
+    }
+    const before = this.spread.get(node);
+    const after = this.eligibleSpread(m);
+    this.spread.set(node, after);
+    if (c.type !== 'create-topic' && c.type !== 'decommission-broker') return;
+    const created: TopicDescription | undefined = c.type === 'create-topic' ? m.describeTopic(c.name) : undefined;
+    for (const part of created?.partitions ?? []) {
+      for (const r of part.replicas) {
+        const b = m.brokers.get(r);
+        if (b === undefined || b.fenced || b.shuttingDown || b.decommissioned) this.fail('fenced-assignment', `new partition ${c.type === 'create-topic' ? c.name : ''}/${part.partition} placed a replica on broker ${r}, which is ${b === undefined ? 'unregistered' : b.fenced ? 'fenced' : b.decommissioned ? 'decommissioned' : 'shutting down'}`);
+      }
+    }
+    if (c.type === 'decommission-broker') {
+      for (const p of m.partitions.values()) {
+        for (const r of p.target ?? []) {
+          const b = m.brokers.get(r);
+          if (r !== c.broker && !p.replicas.includes(r) && (b === undefined || b.fenced || b.decommissioned)) this.fail('fenced-assignment', `reassignment of group ${p.group} moves a replica to broker ${r}, which is not eligible`);
+        }
+      }
+    }
+    if (created !== undefined && before !== undefined && after > Math.max(before, 1)) {
+      this.fail('placement', `creating ${created.name} widened the replica-count spread from ${before} to ${after}`);
+    }
+  }
+}

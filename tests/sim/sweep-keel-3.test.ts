@@ -1,0 +1,3 @@
+import { sweepPart } from './sweep.ts';
+
+sweepPart('keel', 201, 100);

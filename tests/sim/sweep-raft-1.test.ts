@@ -1,0 +1,3 @@
+import { sweepPart } from './sweep.ts';
+
+sweepPart('raft', 1001, 150);
