@@ -25,9 +25,12 @@ export class RaftLog {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.unstable = new UnstableLog((last + 1) as Index);
-    this.committed = (first - 1) as Index;
-    this.applying = (first - 1) as Index;
-    this.applied = (first - 1) as Index;
+    // Everything a snapshot covers is committed, and the host restores its state machine from the
+    // snapshot: start there even if the log keeps entries below it (compaction lags the snapshot).
+    const base = Math.max(first - 1, storage.snapshot().meta.index) as Index;
+    this.committed = base;
+    this.applying = base;
+    this.applied = base;
   }
 
   firstIndex(): Index {

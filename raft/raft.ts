@@ -85,9 +85,10 @@ export class Raft {
     const { hardState, confState } = this.cfg.storage.initialState();
     this.switchToConfig(restoreConfState(this.tracker, confState, this.log.lastIndex()));
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
-      assert(hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(),
-        `hard state commit ${hardState.commit} out of [${this.log.committed}, ${this.log.lastIndex()}]`);
-      this.log.committed = hardState.commit;
+      assert(hardState.commit <= this.log.lastIndex(), `hard state commit ${hardState.commit} beyond last index ${this.log.lastIndex()}`);
+      // Entries under the snapshot are committed whatever the stored commit says: a commit-only change
+      // may be written lazily (Ready.mustSync), so a snapshot can be newer than the stored commit.
+      if (hardState.commit > this.log.committed) this.log.committed = hardState.commit;
       this.term = hardState.term;
       this.vote = hardState.vote;
     }
@@ -394,10 +395,16 @@ export class Raft {
 
   // ---- persistence and application feedback ----------------------------------------------------
 
-  /** The host made entries up to (index, term) and/or a snapshot durable (async storage writes). */
-  onPersisted(lastIndex: Index, lastTerm: Term, snapshotIndex: Index, voteTerm: Term): void {
+  /**
+   * The host made entries up to (index, term) and/or a snapshot durable (async storage writes).
+   * `readyTerm` is our term when the write was handed out. Entries are only overwritten by a leader of a
+   * newer term, so a completion from an older term may describe entries that were replaced since — even by
+   * an identical (index, term) written again later (PITFALLS 5, the ABA race) — and must not mark anything
+   * stable; a later write of the current term will.
+   */
+  onPersisted(lastIndex: Index, lastTerm: Term, snapshotIndex: Index, voteTerm: Term, readyTerm: Term): void {
     if (snapshotIndex > 0) this.log.stableSnapTo(snapshotIndex);
-    if (lastIndex > 0) this.log.stableTo(lastIndex, lastTerm);
+    if (lastIndex > 0 && readyTerm === this.term) this.log.stableTo(lastIndex, lastTerm);
     if (this.role === 'leader') {
       const self = this.tracker.progress.get(this.id);
       const durable = (this.log.unstable.offset - 1) as Index;

@@ -34,6 +34,8 @@ export interface PersistAck {
   readonly snapshotIndex: Index;
   /** The candidate's vote for itself in this term becomes countable, or 0. */
   readonly voteTerm: Term;
+  /** Our term when the Ready was handed out: completions from an older term mark no entry stable. */
+  readonly readyTerm: Term;
 }
 
 export interface Ready {
@@ -228,6 +230,7 @@ export class RawNode {
         lastTerm: last?.term ?? (0 as Term),
         snapshotIndex: snapshot?.meta.index ?? (0 as Index),
         voteTerm,
+        readyTerm: r.term,
       };
       this.acksOutstanding++;
     } else if (persistedMessages.length > 0) {
@@ -268,7 +271,7 @@ export class RawNode {
   onPersisted(ack: PersistAck): void {
     assert(this.acksOutstanding > 0, 'onPersisted without an outstanding write');
     this.acksOutstanding--;
-    this.raft.onPersisted(ack.lastIndex, ack.lastTerm, ack.snapshotIndex, ack.voteTerm);
+    this.raft.onPersisted(ack.lastIndex, ack.lastTerm, ack.snapshotIndex, ack.voteTerm, ack.readyTerm);
   }
 
   status(): Status {

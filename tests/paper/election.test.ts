@@ -313,6 +313,26 @@ describe('thesis §9.6 pre-vote and §6.2 check-quorum', () => {
     expect(c.node(1).raw.raft.term).toBeGreaterThan(t + 5);
   });
 
+  // Thesis §9.6: in the pre-vote phase "a server ... does not increment its term"; neither does a voter
+  // that answers the pre-vote, and it records no vote.
+  it('answering a pre-vote changes neither the voter\'s term nor its vote', () => {
+    const p = new Peer({ id: 2, voters: [1, 2, 3], log: [1], hard: { term: 1 }, preVote: true });
+    expect(p.receive(vote(3, 2, 2, { index: 1, term: 1 }, 'preVote'))).toEqual([voteResp(2, 3, 2, false, 'preVoteResp')]);
+    expect(p.raft.term).toBe(1);
+    expect(p.raft.vote).toBe(NONE);
+    expect(p.storage.hardState()).toMatchObject({ term: 1, vote: NONE });
+  });
+
+  // PITFALLS 6 (hashicorp/raft PR 609): granting a pre-vote must not reset the election timer, or a node
+  // that keeps probing could hold back a healthy group's election indefinitely.
+  it('granting a pre-vote does not reset the election timer', () => {
+    const p = new Peer({ id: 2, voters: [1, 2, 3], log: [1], hard: { term: 1 }, preVote: true, electionTicks: 10 });
+    p.tick(9);
+    p.receive(vote(3, 2, 2, { index: 1, term: 1 }, 'preVote'));
+    p.tick(1);
+    expect(p.raft.role).toBe('preCandidate');
+  });
+
   // Thesis §6.2: "a leader steps down if an election timeout elapses without a successful round of
   // heartbeats to a majority of its cluster".
   it('with check-quorum a leader cut off from the majority steps down within an election timeout', () => {

@@ -3,7 +3,7 @@
 // (Figure 7, Figure 8) on top of the RaftCluster harness.
 import {
   MemoryStorage, RawNode, SILENT_LOGGER, NONE, nodeId,
-  type ConfState, type Entry, type HardState, type Index, type Message, type MsgApp, type MsgAppResp,
+  type ConfState, type Entry, type Index, type Message, type MsgApp, type MsgAppResp,
   type MsgVote, type MsgVoteResp, type NodeId, type Rng, type Term,
 } from '../../raft/index.ts';
 import { RaftCluster, ZERO_RNG, type NodeOptions } from '../support/raft-cluster.ts';
@@ -35,11 +35,18 @@ export function confState(voters: readonly number[], learners: readonly number[]
  * a log whose entry at index k+1 has term `log[k]`, and a hard state (by default: the last log term,
  * no vote, nothing committed).
  */
-export function seedStorage(storage: MemoryStorage, voters: readonly number[], log: readonly number[], hard?: Partial<HardState>, learners: readonly number[] = []): void {
+/** A hard state written with plain numbers (the tests' own notation). */
+export interface HardStateInit {
+  readonly term?: number;
+  readonly vote?: number;
+  readonly commit?: number;
+}
+
+export function seedStorage(storage: MemoryStorage, voters: readonly number[], log: readonly number[], hard?: HardStateInit, learners: readonly number[] = []): void {
   storage.applySnapshot({ meta: { index: 0 as Index, term: 0 as Term, confState: confState(voters, learners) }, data: new Uint8Array(0) });
   storage.append(entries(log));
   const lastTerm = log.length === 0 ? 0 : Math.max(...log);
-  storage.setHardState({ term: (hard?.term ?? lastTerm) as Term, vote: hard?.vote ?? NONE, commit: (hard?.commit ?? 0) as Index });
+  storage.setHardState({ term: (hard?.term ?? lastTerm) as Term, vote: nodeId(hard?.vote ?? NONE), commit: (hard?.commit ?? 0) as Index });
 }
 
 // ---- a single node, driven by hand ------------------------------------------------------------
@@ -50,7 +57,7 @@ export interface PeerOptions {
   readonly learners?: readonly number[];
   /** Terms of the entries at index 1, 2, ... */
   readonly log?: readonly number[];
-  readonly hard?: Partial<HardState>;
+  readonly hard?: HardStateInit;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly preVote?: boolean;
@@ -155,8 +162,8 @@ export function voteResp(from: number, to: number, t: number, reject: boolean, t
 }
 
 /** Messages of one type, narrowed. */
-export function ofType<T extends Message['type']>(msgs: readonly Message[], type: T): Extract<Message, { type: T }>[] {
-  return msgs.filter((m): m is Extract<Message, { type: T }> => m.type === type);
+export function ofType<T extends Message['type']>(msgs: readonly Message[], type: T): (Message & { readonly type: T })[] {
+  return msgs.filter((m): m is Message & { readonly type: T } => m.type === type);
 }
 
 // ---- clusters with hand-built logs ------------------------------------------------------------
@@ -168,7 +175,7 @@ export function ofType<T extends Message['type']>(msgs: readonly Message[], type
 export function clusterWithLogs(
   voters: readonly number[],
   logs: Readonly<Record<number, readonly number[]>>,
-  hards: Readonly<Record<number, Partial<HardState>>> = {},
+  hards: Readonly<Record<number, HardStateInit>> = {},
   options: NodeOptions = {},
 ): RaftCluster {
   const c = new RaftCluster();
@@ -180,6 +187,17 @@ export function clusterWithLogs(
     c.restart(n.id);
   }
   return c;
+}
+
+/**
+ * Ticks leader `id` through two heartbeat rounds (the harness default is a heartbeat every tick) so the
+ * followers learn its commit index, which rides on appends and heartbeats (§5.3).
+ */
+export function heartbeatRounds(c: RaftCluster, id: number): void {
+  for (let k = 0; k < 2; k++) {
+    c.node(id).raw.tick();
+    c.stabilize(undefined, true);
+  }
 }
 
 /** Node `id` campaigns (without pre-vote) and the cluster settles. */
