@@ -9,7 +9,11 @@ import { ControllerService, DEFAULT_CONTROLLER_OPTIONS, type Consistency, type C
 import { DEFAULT_REPLICA_OPTIONS, NodeHost, type RaftTuning } from './node-host.ts';
 import type { GroupObserver } from './observer.ts';
 import { CONTROLLER_GROUP, type Frame, type Ports, type StorageError } from './ports.ts';
-import type { ReplicaOptions, StateMachine } from './replica.ts';
+import type { Replica, ReplicaOptions, StateMachine } from './replica.ts';
+import { PartitionDuties } from './partition/partition-duties.ts';
+import { PartitionHosting } from './partition/partition-hosting.ts';
+import { PartitionMachine, type PartitionPlantedBugs } from './partition/partition-machine.ts';
+import { PartitionService, type FetchRequest, type FetchResponse, type OffsetSpec, type PResult, type ProduceRequest, type ProduceResponse } from './partition/partition-service.ts';
 
 export interface KeelNodeConfig {
   readonly nodeId: NodeId;
@@ -23,6 +27,8 @@ export interface KeelNodeConfig {
   readonly raft: RaftTuning;
   readonly replica: ReplicaOptions;
   readonly controller: ControllerServiceOptions;
+  /** Test-only switches (planted bugs in the partition state machine). */
+  readonly partitionBugs?: PartitionPlantedBugs;
 }
 
 export function defaultNodeConfig(nodeId: NodeId, brokers: readonly NodeId[], advertisedAddress: string): KeelNodeConfig {
@@ -53,6 +59,10 @@ export interface CreateTopicRequest {
 }
 
 const INCARNATION_KEY = 'n/incarnation';
+/** Leader duties and replica hosting run every this many ticks. */
+const DUTY_EVERY_TICKS = 10;
+/** A controlled shutdown waits at most this long for leaderships to move away. */
+const SHUTDOWN_WAIT_MS = 10_000;
 
 export class KeelNode {
   readonly host: NodeHost;
@@ -60,6 +70,12 @@ export class KeelNode {
   readonly controller: ControllerService;
   /** Counts process starts (persisted): a restarted broker registers as a new incarnation. */
   incarnation = 0;
+  readonly partitions: PartitionService;
+  private readonly machines = new Map<number, PartitionMachine>();
+  private readonly hosting: PartitionHosting;
+  private readonly duties: PartitionDuties;
+  private ticks = 0;
+  private hostingDirty = true;
 
   constructor(readonly config: KeelNodeConfig, readonly ports: Ports, readonly observer: KeelObserver = {}, onFatal: (err: StorageError) => void = () => {}) {
     const learners = config.brokers.filter((b) => !config.controllerVoters.includes(b));
@@ -71,17 +87,69 @@ export class KeelNode {
       bootstrap: [{ group: CONTROLLER_GROUP, voters: config.controllerVoters, learners }],
       stateMachine: (group) => this.stateMachineFor(group),
     }, ports, observer, onFatal);
-    this.metadata.onChange = (c) => this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
+    this.metadata.onChange = (c) => {
+      this.hostingDirty = true;
+      this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
+    };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);
+    this.partitions = new PartitionService({
+      nodeId: config.nodeId,
+      metadata: this.metadata,
+      clock: ports.clock,
+      replica: (g) => this.host.replica(g),
+      machine: (g) => (this.host.replica(g) === undefined ? undefined : this.machines.get(g)),
+      guessOffsetsAtAppend: config.partitionBugs?.offsetsAtAppend === true,
+      metadataAvailable: () => this.host.replica(CONTROLLER_GROUP) !== undefined,
+    });
+    this.hosting = new PartitionHosting(config.nodeId, this.host, this.metadata, () => this.metadataCaughtUp());
+    this.duties = new PartitionDuties({
+      nodeId: config.nodeId,
+      metadata: this.metadata,
+      controller: this.controller,
+      clock: ports.clock,
+      logger: ports.logger,
+      partitions: () => this.hostedPartitions(),
+    });
+    this.host.driver.onTick(() => this.onTick());
   }
 
   private stateMachineFor(group: number): StateMachine {
     if (group === CONTROLLER_GROUP) return this.metadata;
-    throw new Error(`no state machine for group ${group}`);
+    const m = new PartitionMachine(this.config.partitionBugs ?? {});
+    m.onAppend = () => this.partitions.appended(group);
+    this.machines.set(group, m);
+    return m;
+  }
+
+  private *hostedPartitions(): Iterable<{ group: number; replica: Replica; machine: PartitionMachine }> {
+    for (const [group, replica] of this.host.driver.replicas) {
+      const machine = this.machines.get(group);
+      if (group !== CONTROLLER_GROUP && machine !== undefined) yield { group, replica, machine };
+    }
+  }
+
+  /** The local metadata image has applied everything its controller leader has committed. */
+  private metadataCaughtUp(): boolean {
+    const r = this.host.replica(CONTROLLER_GROUP);
+    return r !== undefined && r.leader !== 0 && r.appliedIndex >= r.raw.raft.log.committed;
+  }
+
+  private onTick(): void {
+    this.ticks++;
+    if (this.hostingDirty || this.ticks % DUTY_EVERY_TICKS === 0) {
+      this.hostingDirty = false;
+      this.hosting.sync();
+    }
+    if (this.ticks % DUTY_EVERY_TICKS !== 0) return;
+    // Without a metadata image (the controller replica stepped aside) this node cannot serve its
+    // partitions: it hands their leadership to other replicas instead of holding them hostage.
+    if (this.host.replica(CONTROLLER_GROUP) === undefined && this.host.started) this.duties.handOffAll();
+    else this.duties.run();
   }
 
   start(onStarted: () => void = () => {}): void {
     this.host.start((records) => {
+      this.hosting.loadTombstones(records);
       const prev = records.get(INCARNATION_KEY);
       this.incarnation = (prev === undefined ? 0 : Number(new TextDecoder().decode(prev)) || 0) + 1;
       this.host.driver.queueWrite([{ type: 'put', key: INCARNATION_KEY, value: new TextEncoder().encode(String(this.incarnation)) }]);
@@ -123,6 +191,49 @@ export class KeelNode {
 
   decommissionBroker(req: { readonly requestId: string; readonly broker: NodeId }, done: (r: AdminResult<unknown>) => void): void {
     this.controller.write({ type: 'decommission-broker', requestId: req.requestId, broker: req.broker }, done);
+  }
+
+  // ---- partitions -------------------------------------------------------------------------------
+
+  /** The state machine of a partition group hosted here (tests and the simulator's checkers). */
+  partitionMachine(group: number): PartitionMachine | undefined {
+    return this.host.replica(group) === undefined ? undefined : this.machines.get(group);
+  }
+
+  produce(req: ProduceRequest, done: (r: PResult<ProduceResponse>) => void): void {
+    this.partitions.produce(req, done);
+  }
+
+  fetch(req: FetchRequest, done: (r: PResult<FetchResponse>) => void): void {
+    this.partitions.fetch(req, done);
+  }
+
+  listOffsets(req: { readonly topic: string; readonly partition: number; readonly spec: OffsetSpec }, done: (r: PResult<{ offset: number; logStartOffset: number; highWatermark: number }>) => void): void {
+    this.partitions.listOffsets(req, done);
+  }
+
+  /** Allocates an idempotent producer id (through the controller). */
+  initProducerId(req: { readonly requestId: string }, done: (r: AdminResult<{ producerId: number; producerEpoch: number }>) => void): void {
+    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
+    this.controller.write({ type: 'init-producer-id', requestId: req.requestId }, (r) => done(r as AdminResult<{ producerId: number; producerEpoch: number }>));
+  }
+
+  /**
+   * Controlled shutdown: the broker tells the controller (no new replicas come its way), moves the
+   * leadership of every partition it leads to another replica, and answers once it leads none (or the
+   * wait ran out), at which point the process may stop without an election gap.
+   */
+  shutdown(done: (r: AdminResult<{ stillLeading: number }>) => void): void {
+    this.controller.write({ type: 'shutdown-broker', broker: this.config.nodeId, epoch: this.controller.epoch }, (r) => {
+      if (!r.ok) return done(r);
+      const deadline = this.ports.clock.now() + SHUTDOWN_WAIT_MS;
+      const poll = (): void => {
+        const leading = this.duties.leading().length;
+        if (leading === 0 || this.ports.clock.now() >= deadline) return done({ ok: true, value: { stillLeading: leading } });
+        this.ports.clock.setTimer(this.config.tickMs * DUTY_EVERY_TICKS, poll);
+      };
+      poll();
+    });
   }
 
   /** Ready = the controller quorum has a leader, this broker is registered and unfenced, metadata caught up. */

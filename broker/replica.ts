@@ -19,6 +19,12 @@ export interface StateMachine {
   restore(data: Uint8Array, index: Index): void;
   /** Membership after an applied conf change or snapshot. */
   onConfState?(cs: ConfState): void;
+  /**
+   * For state machines whose Raft log is their data (partitions): the index up to which the log may be
+   * compacted, with snapshot() describing the state AT that index. Without it, snapshots are taken at
+   * the applied index every `snapshotEveryEntries` entries.
+   */
+  compactableIndex?(): Index;
 }
 
 export type ReplicaErrorCode =
@@ -71,6 +77,8 @@ export class Replica {
   /** Last entry index handed to a storage write: decides whether a new write replaces a suffix. */
   private writtenLastIndex: Index;
   private lastSnapshotIndex: Index;
+  /** Configurations applied since the last snapshot, to snapshot at an earlier index (compactableIndex). */
+  private confHistory: { index: Index; cs: ConfState }[] = [];
   private readonly pending = new Map<Index, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readSeq = 0;
@@ -108,6 +116,18 @@ export class Replica {
 
   get leader(): NodeId {
     return this.raw.raft.lead;
+  }
+
+  /** Leader only: voters heard from within the last election timeout, this node included. */
+  liveVoters(): number {
+    const r = this.raw.raft;
+    if (r.role !== 'leader') return 0;
+    let n = 0;
+    for (const id of r.tracker.voterIds()) {
+      const pr = r.tracker.progress.get(id);
+      if (id === this.nodeId || (pr !== undefined && r.ticksTotal - pr.lastHeardTick < r.cfg.electionTicks)) n++;
+    }
+    return n;
   }
 
   // ---- requests ---------------------------------------------------------------------------
@@ -212,6 +232,7 @@ export class Replica {
     this.sm.restore(s.data, s.meta.index);
     this.appliedIndex = s.meta.index;
     this.confState = s.meta.confState;
+    this.confHistory = [];
     this.sm.onConfState?.(this.confState);
     this.observer.restored?.(this.nodeId, this.group, s.meta);
     // Proposals the snapshot covers: whether ours made it is unknowable here.
@@ -227,6 +248,7 @@ export class Replica {
     let result: unknown;
     if (e.type === 'conf') {
       this.confState = this.raw.applyConfChangeEntry(e);
+      this.confHistory.push({ index: e.index, cs: this.confState });
       this.sm.onConfState?.(this.confState);
     } else {
       result = this.sm.apply(e);
@@ -251,20 +273,34 @@ export class Replica {
 
   /** Snapshots the state machine and drops old log entries once enough were applied. */
   private maybeCompact(batch: TurnBatch): void {
+    if (this.sm.compactableIndex !== undefined) {
+      if (this.sm.compactableIndex() > this.lastSnapshotIndex) this.snapshotNow(batch, true);
+      return;
+    }
     const every = this.options.snapshotEveryEntries;
     if (every <= 0 || this.appliedIndex - this.lastSnapshotIndex < every) return;
     this.snapshotNow(batch, true);
   }
 
-  /** Takes a snapshot at the applied index into this turn's batch, optionally compacting the log. */
+  /** The configuration in force at `index` (after every conf entry up to it). */
+  private confStateAt(index: Index): ConfState {
+    let cs = this.store.snapshot().meta.confState;
+    for (const h of this.confHistory) if (h.index <= index) cs = h.cs;
+    return cs;
+  }
+
+  /** Takes a snapshot into this turn's batch, optionally compacting the log up to it. */
   private snapshotNow(batch: TurnBatch, compact: boolean): void {
+    const at = this.sm.compactableIndex?.() ?? this.appliedIndex;
     // A received snapshot still being written: the stable log does not reach the applied index yet.
-    if (this.appliedIndex > this.store.lastIndex() || this.appliedIndex < this.store.snapshot().meta.index) return;
-    const snap = this.store.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
+    if (at > this.appliedIndex || at > this.store.lastIndex() || at <= this.store.snapshot().meta.index) return;
+    const snap = this.store.createSnapshot(at, this.confStateAt(at), this.sm.snapshot());
     this.lastSnapshotIndex = snap.meta.index;
+    this.confHistory = this.confHistory.filter((h) => h.index > at);
     batch.ops.push({ type: 'put', key: snapshotKey(this.group), value: encodeSnapshot(snap) });
     if (!compact) return;
-    const compactTo = Math.max(this.store.firstIndex() - 1, snap.meta.index - this.options.entriesKeptAfterSnapshot) as Index;
+    const kept = this.sm.compactableIndex === undefined ? this.options.entriesKeptAfterSnapshot : 0;
+    const compactTo = Math.max(this.store.firstIndex() - 1, snap.meta.index - kept) as Index;
     this.store.compact(compactTo);
     batch.ops.push({ type: 'delRange', gte: entryKey(this.group, 0 as Index), lt: entryKey(this.group, (compactTo + 1) as Index) });
   }

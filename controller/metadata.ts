@@ -23,6 +23,8 @@ export interface PartitionRecord {
   readonly topic: string;
   readonly partition: number;
   readonly group: GroupId;
+  /** The replica set at creation: the members every first replica bootstraps its Raft group with. */
+  readonly initialReplicas: readonly NodeId[];
   /** The replica set (the partition group's members); the first replica is the preferred leader. */
   replicas: NodeId[];
   /** Set while a reassignment is in progress: the replica set being moved to. */
@@ -82,6 +84,11 @@ export class MetadataState {
   readonly partitions = new Map<GroupId, PartitionRecord>();
   private readonly requests = new Map<string, ApplyResult>();
   private nextGroup = FIRST_PARTITION_GROUP;
+
+  /** The next partition group id to be allocated: every group below it was created at some point. */
+  get nextGroupId(): GroupId {
+    return this.nextGroup;
+  }
   private nextTopicId = 1;
   private nextProducerId = 1_000;
   /** Called after every change (the node reacts: hosts new partitions, drops deleted ones...). */
@@ -105,7 +112,9 @@ export class MetadataState {
     }
     const before = this.version;
     const result = this.dispatch(c);
-    if (requestId !== undefined) {
+    // Only a request that took effect is remembered: a retry must not apply it twice. One refused with an
+    // error changed nothing, and a retry is evaluated afresh (brokers may have come up meanwhile).
+    if (requestId !== undefined && result.ok) {
       this.requests.set(requestId, result);
       if (this.requests.size > REQUEST_IDS_KEPT_MAX) this.requests.delete(this.requests.keys().next().value as string);
     }
@@ -216,7 +225,7 @@ export class MetadataState {
     assignment.forEach((replicas, partition) => {
       const group = this.nextGroup++;
       groups.push(group);
-      this.partitions.set(group, { topic: name, partition, group, replicas, target: null, leader: 0 as NodeId, leaderTerm: 0 });
+      this.partitions.set(group, { topic: name, partition, group, initialReplicas: [...replicas], replicas, target: null, leader: 0 as NodeId, leaderTerm: 0 });
     });
     this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
     this.changed();
@@ -236,6 +245,7 @@ export class MetadataState {
   private decommission(id: NodeId): ApplyResult {
     const b = this.brokers.get(id);
     if (b === undefined) return adminError('BROKER_NOT_AVAILABLE', `broker ${id} is not registered`);
+    let touched = !b.decommissioned;
     b.decommissioned = true;
     let moving = 0;
     let stuck = 0;
@@ -249,8 +259,10 @@ export class MetadataState {
       }
       p.target = current.map((r) => (r === id ? to : r));
       moving++;
+      touched = true;
     }
-    this.changed();
+    // A repeated decommission that moves nothing changes nothing: no new version.
+    if (touched) this.changed();
     return ok({ moving, stuck });
   }
 

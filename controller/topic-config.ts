@@ -63,11 +63,13 @@ const RANGES: Record<keyof TopicConfig, readonly [number, number]> = {
 export function resolveTopicConfig(overrides: unknown, replicationFactor: number): { ok: true; value: TopicConfig } | { ok: false; error: AdminError } {
   if (overrides === undefined || overrides === null) return { ok: true, value: TOPIC_CONFIG_DEFAULTS };
   if (typeof overrides !== 'object' || Array.isArray(overrides)) return adminError('INVALID_CONFIG', 'configs must be an object of key -> value');
-  const out: Record<string, number> = { ...TOPIC_CONFIG_DEFAULTS };
+  const out: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, TOPIC_CONFIG_DEFAULTS);
   for (const [key, raw] of Object.entries(overrides as Record<string, unknown>)) {
-    const range = RANGES[key as keyof TopicConfig] as readonly [number, number] | undefined;
+    // Own keys only: names such as `constructor` or `__proto__` are unknown configs, not inherited ones.
+    const range = Object.hasOwn(RANGES, key) ? RANGES[key as keyof TopicConfig] : undefined;
     if (range === undefined) return adminError('INVALID_CONFIG', `unknown config "${key}" (known: ${Object.keys(RANGES).join(', ')})`);
-    const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    // Decimal integers only (as Kafka): no '0x10', '1e3' or padded strings.
+    const v = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < range[0] || v > range[1] || (v === 0 && key.startsWith('retention'))) {
       return adminError('INVALID_CONFIG', `config ${key}=${String(raw)} is not an integer in [${range[0]}, ${range[1]}]${key.startsWith('retention') ? ' other than 0' : ''}`);
     }
@@ -76,5 +78,5 @@ export function resolveTopicConfig(overrides: unknown, replicationFactor: number
   if ((out['min.insync.replicas'] as number) > replicationFactor) {
     return adminError('INVALID_CONFIG', `min.insync.replicas ${out['min.insync.replicas']} exceeds the replication factor ${replicationFactor}`);
   }
-  return { ok: true, value: out as unknown as TopicConfig };
+  return { ok: true, value: { ...out } as unknown as TopicConfig };
 }

@@ -3,6 +3,7 @@
 // fast-check shrinks the schedule to a minimal one that still fails. The result is what a seed file holds.
 import fc from 'fast-check';
 import type { ControllerPlantedBugs } from '../broker/controller-service.ts';
+import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
 import type { PlantedBugs } from '../raft/config.ts';
 import { runKeel } from '../sim/keel-run.ts';
 import { runRaft, type RunResult } from '../sim/raft-run.ts';
@@ -20,7 +21,7 @@ export interface RunParams {
   readonly safetyMs: number;
   /** The heal phase: the cluster must recover and converge within it. */
   readonly healMs: number;
-  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs;
+  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
   readonly keepTraceLines: boolean;
 }
 
@@ -42,6 +43,8 @@ export function runGenerated(seed: number, scenario: string, gen: Generated, par
       raftKnobs: { ...DEFAULT_KNOBS, ...gen.raft },
       plantedBugs: params.plantedBugs,
       keepTraceLines: params.keepTraceLines,
+      dataTopics: [{ name: 'd0', partitions: 3 }, { name: 'd1', partitions: 3 }],
+      producers: 4,
     });
   }
   return runRaft({

@@ -11,11 +11,14 @@ import { MetadataChecker } from './checkers/metadata-checker.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
 import type { DiskOptions } from './disk.ts';
 import { applyFault, type FaultContext, type FaultSchedule } from './faults.ts';
-import type { NetworkOptions } from './network.ts';
+import { CALM_NETWORK, type NetworkOptions } from './network.ts';
 import { healWorld, runUntilConverged } from './phases.ts';
 import type { RunResult } from './raft-run.ts';
 import { World, type ClockOptions } from './world.ts';
 import { MetadataWorkload } from './workload/metadata-workload.ts';
+import { PartitionChecker, type ReplicaLog } from './checkers/partition-checker.ts';
+import { PartitionWorkload, type DataTopic } from './workload/partition-workload.ts';
+import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
 
 export interface KeelRunSpec {
   readonly seed: number;
@@ -30,11 +33,24 @@ export interface KeelRunSpec {
   readonly safetyMs: number;
   readonly healMs: number;
   readonly raftKnobs: { readonly entriesPerMessageMax: number; readonly inflightMessagesMax: number };
-  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs;
+  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
   readonly keepTraceLines: boolean;
+  /** Topics the data workload writes to (created at setup). */
+  readonly dataTopics: readonly DataTopic[];
+  readonly producers: number;
 }
 
+/** Data topic settings: d1 keeps only a few KB, so retention trims (and snapshots) all the time. */
+const DATA_TOPIC_CONFIGS: Readonly<Record<string, Readonly<Record<string, number>>>> = { d1: { 'retention.bytes': 8_192 } };
+
 const LIVENESS_BOUND_MS = 8_000;
+/** A healthy cluster elects, registers and creates the data topics well within this. */
+const SETUP_BOUND_MS = 10_000;
+
+function setupFailed(spec: KeelRunSpec, w: World, started: number): RunResult {
+  const v: Violation = { checker: 'liveness', message: `setup: the cluster did not come up and create the data topics within ${SETUP_BOUND_MS} ms (no faults yet)`, atMs: w.now };
+  return { seed: spec.seed, scenario: spec.scenario, ok: false, violations: [v], traceHash: w.trace.hash(), simulatedMs: Math.round(w.now), wallMs: Math.round(performance.now() - started), events: w.sched.executed, stats: {} };
+}
 
 export function runKeel(spec: KeelRunSpec): RunResult {
   const started = performance.now();
@@ -45,6 +61,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   const now = (): number => clock.world?.now ?? 0;
   const raftChecker = new RaftChecker(now);
   const metaChecker = new MetadataChecker(now);
+  const partChecker = new PartitionChecker(now, (v) => v.startsWith('i'));
   const observer = {
     recovered: raftChecker.recovered.bind(raftChecker),
     persisted: raftChecker.persisted.bind(raftChecker),
@@ -63,6 +80,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
         raft: { ...spec.raftKnobs, plantedBugs: spec.plantedBugs },
         replica: { ...base.replica, snapshotEveryEntries: 200, entriesKeptAfterSnapshot: 50, requestTimeoutTicks: 60 },
         controller: { ...base.controller, plantedBugs: spec.plantedBugs },
+        partitionBugs: spec.plantedBugs,
       }, ports, onFatal, observer);
     },
   );
@@ -88,27 +106,48 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   };
   const admin = new MetadataWorkload(w, { clients: 3, topicNames: ['orders', 'payments', 'audit', 'clicks'], attemptTimeoutMs: 2_000, attemptsMax: 4, thinkTimeMs: 150, linkDelayMs: 0.5 });
 
+  const data = new PartitionWorkload(w, partChecker, { topics: spec.dataTopics, producers: spec.producers, readers: 2, attemptTimeoutMs: 2_000, thinkTimeMs: 40, linkDelayMs: 0.5 });
   for (const id of ids) w.start(id);
+  // Setup before any fault (as Jepsen does), on a calm network: the cluster comes up and the data topics
+  // exist. The scenario's network behaviour starts with the faults.
+  w.network.options = CALM_NETWORK;
+  let ready = false;
+  createDataTopics(w, ids, node, spec.dataTopics, Math.min(3, spec.nodes), () => { ready = true; });
+  runUntilConverged(w, SETUP_BOUND_MS, () => ready);
+  if (!ready) return setupFailed(spec, w, started);
+  const t0 = w.now;
+  w.network.options = spec.network;
+  w.timeline(0, `SETUP done: data topics exist; faults start now (schedule times are from here)`);
   admin.start();
-  for (const f of spec.schedule) if (f.atMs < spec.safetyMs) w.sched.at(f.atMs, () => applyFault(faults, f));
-  const failed = (): boolean => raftChecker.violations.length > 0 || metaChecker.violations.length > 0;
-  w.sched.runUntil(spec.safetyMs, failed);
+  data.start();
+  for (const f of spec.schedule) if (f.atMs < spec.safetyMs) w.sched.at(t0 + f.atMs, () => applyFault(faults, f));
+  const failed = (): boolean => raftChecker.violations.length > 0 || metaChecker.violations.length > 0 || partChecker.violations.length > 0;
+  w.sched.runUntil(t0 + spec.safetyMs, failed);
 
   let healStart = Number.POSITIVE_INFINITY;
   if (!failed()) {
     healed = true;
     healWorld(w);
     healStart = w.now;
-    w.sched.runUntil(spec.safetyMs + spec.healMs, failed);
+    data.healPhaseStarted();
+    w.sched.runUntil(t0 + spec.safetyMs + spec.healMs, failed);
   }
-  const violations: Violation[] = [...raftChecker.violations, ...metaChecker.violations];
-  if (violations.length === 0) violations.push(...admin.livenessViolations(healStart, Math.min(LIVENESS_BOUND_MS, spec.healMs)));
+  const all = (): Violation[] => [...raftChecker.violations, ...metaChecker.violations, ...partChecker.violations];
+  const violations: Violation[] = all();
+  if (violations.length === 0) {
+    const bound = Math.min(LIVENESS_BOUND_MS, spec.healMs);
+    violations.push(...admin.livenessViolations(healStart, bound), ...data.livenessViolations(bound));
+  }
   if (violations.length === 0) {
     admin.stopIssuing();
-    // Let outstanding requests finish (their attempts time out at most attemptsMax * attemptTimeout).
-    runUntilConverged(w, 10_000, () => admin.history.every((o) => o.status === 'done'));
+    data.stopIssuing();
+    // Let outstanding requests finish (idempotent producers retry until their batch lands).
+    runUntilConverged(w, 10_000, () => admin.history.every((o) => o.status === 'done') && data.outstanding === 0);
+    if (data.outstanding > 0) violations.push({ checker: 'liveness', message: `${data.outstanding} produce requests still unanswered 10 s after the workload stopped`, atMs: w.now });
+    runUntilConverged(w, 10_000, () => replicasCaughtUp(w, ids, node));
     violations.push(...admin.linearizabilityViolations());
-    violations.push(...raftChecker.violations, ...metaChecker.violations);
+    partChecker.finalLogs(finalLogs(w, ids, node));
+    violations.push(...all());
   }
 
   let crashes = 0;
@@ -137,6 +176,10 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       adminKnown: c.known,
       adminUnknown: c.unknown,
       adminRejected: c.rejected,
+      produceBatches: data.counts.batches,
+      producedRecordsAcked: data.counts.records,
+      fetches: partChecker.reads,
+      recordsRead: partChecker.recordsRead,
       metadataChanges: metaChecker.changes,
       metadataVersion: metaChecker.maxVersion,
       checkerMs: Math.round(admin.checkerMs),
@@ -148,6 +191,59 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     },
     ...(w.trace.lines !== null ? { trace: w.trace.lines } : {}),
   };
+}
+
+/** Creates the data topics (retrying until they exist), then calls `then`. */
+function createDataTopics(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelApp | undefined, topics: readonly DataTopic[], rf: number, then: () => void): void {
+  let left = topics.length;
+  if (left === 0) return then();
+  const create = (t: DataTopic, attempt: number): void => {
+    const up = ids.filter((id) => w.proc(id).up);
+    const via = node(w.rngs.workload.pick(up.length > 0 ? up : ids));
+    const retry = (): void => w.sched.after(200, () => create(t, attempt + 1));
+    if (via === undefined) return retry();
+    via.node.createTopic({ requestId: `setup-${t.name}`, name: t.name, partitions: t.partitions, replicationFactor: rf, configs: DATA_TOPIC_CONFIGS[t.name] ?? {} }, (r) => {
+      if (r.ok || r.error.code === 'TOPIC_ALREADY_EXISTS') {
+        if (--left === 0) then();
+      } else retry();
+    });
+  };
+  topics.forEach((t) => create(t, 1));
+}
+
+/** Every hosted partition replica has applied what its leader committed. */
+function replicasCaughtUp(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelApp | undefined): boolean {
+  const commit = new Map<number, number>();
+  for (const id of ids) {
+    for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) if (r.isLeader) commit.set(g, r.raw.raft.log.committed);
+  }
+  for (const id of ids) {
+    if (!w.proc(id).up) continue;
+    for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) {
+      const c = commit.get(g);
+      if (c === undefined || (r.appliedIndex < c && r.confState.voters.includes(id))) return false;
+    }
+  }
+  return true;
+}
+
+/** Each live replica's log of each data partition, as the checker reads it. */
+function finalLogs(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelApp | undefined): ReplicaLog[] {
+  const out: ReplicaLog[] = [];
+  const decoder = new TextDecoder();
+  for (const id of ids) {
+    const n = node(id)?.node;
+    if (n === undefined || !w.proc(id).up) continue;
+    for (const t of n.metadata.topics.values()) {
+      t.groups.forEach((g, partition) => {
+        const m = n.partitionMachine(g);
+        if (m === undefined) return;
+        const records = m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).map((r) => ({ offset: r.offset, value: r.value === null ? '' : decoder.decode(r.value) }));
+        out.push({ node: id, topicPartition: `${t.name}/${partition}`, logStartOffset: m.logStartOffset, records });
+      });
+    }
+  }
+  return out;
 }
 
 /** Decommission a random broker (scenario: decommission during a partition). */

@@ -191,7 +191,10 @@ export class World {
     const transport: Transport = {
       send: (to: NodeId, frame: Frame) => {
         if (p.incarnation !== inc || !p.up) return;
-        this.network.send(p.id, to, frame);
+        // RPC bodies cross the real wire as JSON: do the same here, so a body that would not survive
+        // serialization fails in the simulator too, and no object is shared between two nodes.
+        const f = frame.rpcs.length === 0 ? frame : { ...frame, rpcs: frame.rpcs.map((r) => ({ ...r, body: r.body === undefined ? undefined : JSON.parse(JSON.stringify(r.body)) as unknown })) };
+        this.network.send(p.id, to, f);
       },
     };
     const storage = {

@@ -131,6 +131,12 @@ export class ByteReader {
     return decoder.decode(this.bytes());
   }
 
+  /** The next n bytes, without a length prefix (a view into the buffer). */
+  raw(n: number): Uint8Array {
+    const p = this.take(n);
+    return p < 0 ? new Uint8Array(0) : this.buf.subarray(p, p + n);
+  }
+
   get offset(): number {
     return this.at;
   }

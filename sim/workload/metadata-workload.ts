@@ -140,7 +140,8 @@ export class MetadataWorkload {
           return this.finish(op, { type: 'get', found: true, value: { partitions: t.partitions.length } }, true);
         }
         case 'list':
-          return this.finish(op, { type: 'list', keys: v.value as string[] }, true);
+          // Only this workload's names: other topics (the data workload's) are not part of this history.
+          return this.finish(op, { type: 'list', keys: (v.value as string[]).filter((k) => this.options.topicNames.includes(k)) }, true);
         default:
           return this.finish(op, undefined, false);
       }

@@ -1,0 +1,136 @@
+// The records of a partition's log: each Raft entry of a partition group is one command, a produce batch
+// or a retention trim. A produce batch carries its own CRC-32C over the records section (as a Kafka
+// record batch does), checked at apply and whenever records are decoded for a fetch: corrupt records are
+// never served.
+import { ByteReader, ByteWriter } from '../codec/bytes.ts';
+import { crc32c } from '../codec/crc32c.ts';
+
+export interface Header {
+  readonly key: string;
+  readonly value: Uint8Array;
+}
+
+export interface ProduceRecord {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly Header[];
+  /** Producer's timestamp (ms since the epoch), or -1 to use the log append time. */
+  readonly timestamp: number;
+}
+
+export interface ProducerInfo {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** Sequence number of the batch's first record. */
+  readonly baseSequence: number;
+}
+
+export type PartitionCommand =
+  | {
+      readonly type: 'produce';
+      /** null for a non-idempotent producer. */
+      readonly producer: ProducerInfo | null;
+      /** Leader's wall clock when it accepted the batch (replicated: every replica sees the same). */
+      readonly appendTimeMs: number;
+      readonly records: readonly ProduceRecord[];
+      /**
+       * PLANTED BUG only (test switch `offsetsAtAppend`): the offset the leader guessed at append.
+       * -1 in correct operation: offsets are assigned at apply.
+       */
+      readonly guessedBaseOffset: number;
+    }
+  | { readonly type: 'trim'; readonly logStartOffset: number };
+
+const VERSION = 1;
+const NULL_LENGTH = 0xffffffff;
+
+function writeNullable(w: ByteWriter, b: Uint8Array | null): void {
+  if (b === null) w.u32(NULL_LENGTH);
+  else w.bytes(b);
+}
+
+export function encodeRecords(records: readonly ProduceRecord[]): Uint8Array {
+  const w = new ByteWriter(64 + records.length * 32);
+  w.u32(records.length);
+  for (const r of records) {
+    w.num(r.timestamp);
+    writeNullable(w, r.key);
+    writeNullable(w, r.value);
+    w.u32(r.headers.length);
+    for (const h of r.headers) w.str(h.key).bytes(h.value);
+  }
+  return w.finish();
+}
+
+export function encodeCommand(c: PartitionCommand): Uint8Array {
+  const w = new ByteWriter(64);
+  w.u8(VERSION);
+  if (c.type === 'trim') {
+    w.u8(2).num(c.logStartOffset);
+    return w.finish();
+  }
+  const records = encodeRecords(c.records);
+  w.u8(1);
+  w.num(c.producer?.producerId ?? -1).num(c.producer?.producerEpoch ?? -1).num(c.producer?.baseSequence ?? -1);
+  w.num(c.appendTimeMs).num(c.guessedBaseOffset);
+  w.u32(crc32c(records));
+  w.bytes(records);
+  return w.finish();
+}
+
+export type DecodeResult = { readonly ok: true; readonly command: PartitionCommand } | { readonly ok: false; readonly error: string };
+
+function readNullable(r: ByteReader): Uint8Array | null {
+  const n = r.u32();
+  if (n === NULL_LENGTH) return null;
+  return r.raw(n).slice();
+}
+
+export function decodeRecords(bytes: Uint8Array): ProduceRecord[] | undefined {
+  const r = new ByteReader(bytes);
+  const count = r.u32();
+  if (count > 1_000_000) return undefined;
+  const out: ProduceRecord[] = [];
+  for (let i = 0; i < count && r.ok; i++) {
+    const timestamp = r.num();
+    const key = readNullable(r);
+    const value = readNullable(r);
+    const hc = r.u32();
+    if (hc > 10_000) return undefined;
+    const headers: Header[] = [];
+    for (let k = 0; k < hc && r.ok; k++) headers.push({ key: r.str(), value: r.bytes().slice() });
+    out.push({ key, value, headers, timestamp });
+  }
+  return r.done() ? out : undefined;
+}
+
+export function decodeCommand(bytes: Uint8Array): DecodeResult {
+  const r = new ByteReader(bytes);
+  if (r.u8() !== VERSION) return { ok: false, error: 'unknown batch version' };
+  const type = r.u8();
+  if (type === 2) {
+    const logStartOffset = r.uint();
+    return r.done() ? { ok: true, command: { type: 'trim', logStartOffset } } : { ok: false, error: 'malformed trim' };
+  }
+  if (type !== 1) return { ok: false, error: `unknown command type ${type}` };
+  const producerId = r.num();
+  const producerEpoch = r.num();
+  const baseSequence = r.num();
+  const appendTimeMs = r.num();
+  const guessedBaseOffset = r.num();
+  const crc = r.u32();
+  const records = r.bytes();
+  if (!r.done()) return { ok: false, error: 'malformed produce batch' };
+  if (crc32c(records) !== crc) return { ok: false, error: 'record batch checksum mismatch' };
+  const decoded = decodeRecords(records);
+  if (decoded === undefined) return { ok: false, error: 'malformed records' };
+  const producer = producerId < 0 ? null : { producerId, producerEpoch, baseSequence };
+  return { ok: true, command: { type: 'produce', producer, appendTimeMs, records: decoded, guessedBaseOffset } };
+}
+
+/** Bytes a record counts for in size limits (max.message.bytes, retention.bytes, fetch maxBytes). */
+export function recordBytes(r: ProduceRecord): number {
+  let n = 16 + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+  for (const h of r.headers) n += 8 + h.key.length + h.value.byteLength;
+  return n;
+}

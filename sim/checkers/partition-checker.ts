@@ -1,0 +1,106 @@
+// Jepsen's queue anomalies, for Keel's partitions (PITFALLS.md, "Brokers"):
+//   lost write           an acknowledged record is not in the log at its acknowledged offset
+//   duplicate            one idempotent send stored at two offsets
+//   inconsistent offsets two different records at one offset (across reads, or across replicas)
+//   non-monotonic / skip a reader session's records do not follow each other offset by offset
+//   offsets not dense    a replica's log has a gap between its start and its high watermark
+import type { Violation } from './raft-checker.ts';
+
+export interface AckedRecord {
+  readonly topicPartition: string;
+  readonly offset: number;
+  readonly value: string;
+  readonly idempotent: boolean;
+}
+
+/** One replica's log at the end of a run. */
+export interface ReplicaLog {
+  readonly node: number;
+  readonly topicPartition: string;
+  readonly logStartOffset: number;
+  readonly records: readonly { readonly offset: number; readonly value: string }[];
+}
+
+export class PartitionChecker {
+  readonly violations: Violation[] = [];
+  /** topicPartition -> offset -> value, over every record any read returned. */
+  private readonly observed = new Map<string, Map<number, string>>();
+  readonly acked: AckedRecord[] = [];
+  reads = 0;
+  recordsRead = 0;
+
+  constructor(
+    private readonly now: () => number,
+    /** Values written by idempotent producers (each must be stored at most once). */
+    private readonly isIdempotent: (value: string) => boolean,
+  ) {}
+
+  fail(checker: string, message: string): void {
+    if (this.violations.length < 20) this.violations.push({ checker, message, atMs: this.now() });
+  }
+
+  /** A reader session asked for `from` and got these records (in order). */
+  read(session: string, tp: string, from: number, records: readonly { readonly offset: number; readonly value: string }[]): void {
+    this.reads++;
+    this.recordsRead += records.length;
+    let expected = from;
+    let seen = this.observed.get(tp);
+    if (seen === undefined) {
+      seen = new Map();
+      this.observed.set(tp, seen);
+    }
+    for (const r of records) {
+      if (r.offset !== expected) {
+        this.fail(r.offset < expected ? 'non-monotonic-read' : 'skipped-read', `reader ${session} on ${tp} asked for offset ${expected} and got ${r.offset}`);
+        return;
+      }
+      const prev = seen.get(r.offset);
+      if (prev === undefined) seen.set(r.offset, r.value);
+      else if (prev !== r.value) this.fail('inconsistent-offsets', `${tp} offset ${r.offset} was read as ${prev} and later as ${r.value}`);
+      expected++;
+    }
+  }
+
+  ack(a: AckedRecord): void {
+    this.acked.push(a);
+    const seen = this.observed.get(a.topicPartition)?.get(a.offset);
+    if (seen !== undefined && seen !== a.value) this.fail('inconsistent-offsets', `${a.topicPartition} offset ${a.offset} acknowledged for ${a.value} but read as ${seen}`);
+  }
+
+  /** Checks every replica's final log: dense, consistent across replicas and reads, acknowledged records present, no idempotent duplicates. */
+  finalLogs(logs: readonly ReplicaLog[]): void {
+    const byTp = new Map<string, ReplicaLog[]>();
+    for (const l of logs) byTp.set(l.topicPartition, [...(byTp.get(l.topicPartition) ?? []), l]);
+    for (const [tp, replicas] of byTp) {
+      const agreed = new Map<number, string>();
+      let logStart = 0;
+      for (const l of replicas) {
+        logStart = Math.max(logStart, l.logStartOffset);
+        let expected = l.logStartOffset;
+        for (const r of l.records) {
+          if (r.offset !== expected) {
+            this.fail('offsets-not-dense', `node ${l.node} ${tp}: offset ${r.offset} follows ${expected - 1}`);
+            break;
+          }
+          expected++;
+          const other = agreed.get(r.offset);
+          if (other === undefined) agreed.set(r.offset, r.value);
+          else if (other !== r.value) this.fail('inconsistent-offsets', `${tp} offset ${r.offset} holds ${other} on one replica and ${r.value} on node ${l.node}`);
+          const read = this.observed.get(tp)?.get(r.offset);
+          if (read !== undefined && read !== r.value) this.fail('inconsistent-offsets', `${tp} offset ${r.offset} was read as ${read} but node ${l.node} holds ${r.value}`);
+        }
+      }
+      const offsetsOf = new Map<string, number[]>();
+      for (const [o, v] of agreed) offsetsOf.set(v, [...(offsetsOf.get(v) ?? []), o]);
+      for (const [v, at] of offsetsOf) {
+        if (this.isIdempotent(v) && at.length > 1) this.fail('duplicate', `${tp}: idempotent send ${v} stored at offsets ${at.join(', ')}`);
+      }
+      for (const a of this.acked) {
+        if (a.topicPartition !== tp) continue;
+        if (a.offset >= logStart && agreed.get(a.offset) !== a.value) {
+          this.fail('lost-write', `${tp}: ${a.value} acknowledged at offset ${a.offset}, but the log holds ${agreed.get(a.offset) ?? 'nothing'} there`);
+        }
+      }
+    }
+  }
+}

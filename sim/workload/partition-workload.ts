@@ -1,0 +1,213 @@
+// The broker workload: producers (half idempotent, half not) writing unique values to the data topics'
+// partitions with acks=all, retrying through leader changes and timeouts like real clients; and reader
+// sessions tailing each partition offset by offset. Everything they see goes to the PartitionChecker.
+import type { KeelNode } from '../../broker/keel-node.ts';
+import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
+import { NONE, type NodeId } from '../../raft/types.ts';
+import { KeelApp } from '../apps/keel-app.ts';
+import type { PartitionChecker } from '../checkers/partition-checker.ts';
+import type { Violation } from '../checkers/raft-checker.ts';
+import type { World } from '../world.ts';
+import { clientCall } from './raft-workload.ts';
+
+export interface DataTopic {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+export interface PartitionWorkloadOptions {
+  readonly topics: readonly DataTopic[];
+  readonly producers: number;
+  readonly readers: number;
+  readonly attemptTimeoutMs: number;
+  readonly thinkTimeMs: number;
+  readonly linkDelayMs: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface ProducerState {
+  readonly id: number;
+  readonly idempotent: boolean;
+  producerId: number;
+  seq: Map<string, number>;
+  written: number;
+}
+
+export class PartitionWorkload {
+  private issuing = true;
+  private healStartMs = Number.POSITIVE_INFINITY;
+  private readonly leaders = new Map<string, NodeId>();
+  /** Produce requests by outcome, and after the heal. */
+  readonly counts = { batches: 0, acked: 0, records: 0, failed: 0, afterHeal: 0, afterHealAcked: 0, firstAckAfterHealMs: Number.POSITIVE_INFINITY };
+  private readonly pending = new Set<string>();
+
+  constructor(private readonly world: World, private readonly checker: PartitionChecker, private readonly options: PartitionWorkloadOptions) {}
+
+  private tps(): string[] {
+    return this.options.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => `${t.name}/${p}`));
+  }
+
+  start(): void {
+    const rng = this.world.rngs.workload;
+    for (let k = 0; k < this.options.producers; k++) {
+      const p: ProducerState = { id: k, idempotent: k % 2 === 0, producerId: -1, seq: new Map(), written: 0 };
+      this.world.sched.after(rng.nextFloat() * 50, () => (p.idempotent ? this.initProducer(p) : this.nextBatch(p)));
+    }
+    const tps = this.tps();
+    for (let k = 0; k < this.options.readers; k++) {
+      for (const tp of tps.filter((_, i) => i % this.options.readers === k)) {
+        this.world.sched.after(rng.nextFloat() * 50, () => this.fetchLoop(`r${k}`, tp, 0));
+      }
+    }
+  }
+
+  stopIssuing(): void {
+    this.issuing = false;
+  }
+
+  healPhaseStarted(): void {
+    this.healStartMs = this.world.now;
+  }
+
+  private target(tp: string): NodeId {
+    const hint = this.leaders.get(tp) ?? NONE;
+    if (hint !== NONE && this.world.rngs.workload.chance(0.9)) return hint;
+    return this.world.rngs.workload.pick(this.world.nodeIds);
+  }
+
+  /** Calls `fn` on a node over the client link; `onTimeout` if no answer within the attempt timeout. */
+  private call<T>(to: NodeId, fn: (n: KeelNode, done: (r: T) => void) => void, onAnswer: (r: T) => void, onTimeout: () => void): void {
+    const w = this.world;
+    let answered = false;
+    w.sched.after(this.options.attemptTimeoutMs, () => {
+      if (answered) return;
+      answered = true;
+      onTimeout();
+    });
+    clientCall(w, to, this.options.linkDelayMs, 200, (app) => {
+      if (!(app instanceof KeelApp)) return;
+      fn(app.node, (r) => w.sched.after(this.options.linkDelayMs, () => {
+        if (answered) return;
+        answered = true;
+        onAnswer(r);
+      }));
+    });
+  }
+
+  private initProducer(p: ProducerState): void {
+    if (!this.issuing) return;
+    const to = this.world.rngs.workload.pick(this.world.nodeIds);
+    this.call<{ ok: boolean; value?: unknown }>(to, (n, done) => n.initProducerId({ requestId: `pid-${p.id}` }, done), (r) => {
+      if (r.ok) {
+        p.producerId = (r.value as { producerId: number }).producerId;
+        this.nextBatch(p);
+      } else this.world.sched.after(100, () => this.initProducer(p));
+    }, () => this.initProducer(p));
+  }
+
+  private nextBatch(p: ProducerState): void {
+    if (!this.issuing) return;
+    const rng = this.world.rngs.workload;
+    const tp = rng.pick(this.tps());
+    const count = 1 + rng.nextInt(3);
+    const values = Array.from({ length: count }, () => `${p.idempotent ? 'i' : 'n'}${p.id}-${++p.written}`);
+    const baseSequence = p.seq.get(tp) ?? 0;
+    if (p.idempotent) p.seq.set(tp, baseSequence + count);
+    this.counts.batches++;
+    const key = `${p.id}:${values[0]}`;
+    this.pending.add(key);
+    this.attempt(p, tp, values, baseSequence, 1, this.world.now, key);
+  }
+
+  private attempt(p: ProducerState, tp: string, values: readonly string[], baseSequence: number, attempt: number, firstAt: number, key: string): void {
+    const [topic, part] = tp.split('/') as [string, string];
+    const partition = Number(part);
+    const to = this.target(tp);
+    const retry = (): void => {
+      // Idempotent producers retry the same batch (same sequence) until it lands: a retry can never
+      // duplicate it. Plain producers retry too, and may duplicate (allowed for them).
+      if (!this.issuing && !p.idempotent) return this.done(p, key, false, firstAt);
+      this.world.sched.after(Math.min(1_000, 30 * attempt), () => this.attempt(p, tp, values, baseSequence, attempt + 1, firstAt, key));
+    };
+    const records = values.map((v) => ({ key: null, value: encoder.encode(v), headers: [], timestamp: -1 }));
+    this.call<PResult<ProduceResponse>>(to, (n, done) => n.produce({
+      topic, partition, records, acks: 'all',
+      ...(p.idempotent ? { producerId: p.producerId, producerEpoch: 0, baseSequence } : {}),
+    }, done), (r) => {
+      if (r.ok) {
+        this.leaders.set(tp, to);
+        values.forEach((value, k) => this.checker.ack({ topicPartition: tp, offset: r.value.baseOffset + k, value, idempotent: p.idempotent }));
+        this.counts.records += values.length;
+        this.world.timeline(to, `produce ${tp} ${values.join(',')} -> offset ${r.value.baseOffset}${r.value.duplicate ? ' (duplicate)' : ''}`);
+        return this.done(p, key, true, firstAt);
+      }
+      const e = r.error;
+      this.world.timeline(to, `produce ${tp} ${values.join(',')} -> ${e.code}${e.leader !== undefined ? ` (leader ${e.leader})` : ''}`);
+      if (e.code === 'NOT_LEADER') this.leaders.set(tp, e.leader ?? NONE);
+      else this.leaders.delete(tp);
+      if (e.code === 'OUT_OF_ORDER_SEQUENCE' || e.code === 'INVALID_PRODUCER_EPOCH' || e.code === 'INVALID_RECORD' || e.code === 'RECORD_TOO_LARGE') {
+        this.checker.fail('producer-error', `producer ${p.id} got ${e.code} for ${values.join(',')} on ${tp}: ${e.message}`);
+        return this.done(p, key, false, firstAt);
+      }
+      retry();
+    }, () => {
+      this.leaders.delete(tp);
+      retry();
+    });
+  }
+
+  private done(p: ProducerState, key: string, acked: boolean, firstAt: number): void {
+    this.pending.delete(key);
+    if (acked) this.counts.acked++;
+    else this.counts.failed++;
+    if (firstAt >= this.healStartMs) {
+      this.counts.afterHeal++;
+      if (acked) {
+        this.counts.afterHealAcked++;
+        this.counts.firstAckAfterHealMs = Math.min(this.counts.firstAckAfterHealMs, this.world.now);
+      }
+    }
+    this.world.sched.after(this.options.thinkTimeMs * (0.5 + this.world.rngs.workload.nextFloat()), () => this.nextBatch(p));
+  }
+
+  private fetchLoop(session: string, tp: string, offset: number): void {
+    if (!this.issuing) return;
+    const [topic, part] = tp.split('/') as [string, string];
+    const partition = Number(part);
+    const to = this.target(tp);
+    const again = (next: number, delayMs: number): void => { this.world.sched.after(delayMs, () => this.fetchLoop(session, tp, next)); };
+    this.call<PResult<{ records: readonly { offset: number; value: Uint8Array | null }[]; logStartOffset: number; highWatermark: number }>>(to,
+      (n, done) => n.fetch({ topic, partition, offset, maxBytes: 4_096, maxWaitMs: 200 }, done), (r) => {
+        if (r.ok) {
+          this.leaders.set(tp, to);
+          const recs = r.value.records.map((x) => ({ offset: x.offset, value: x.value === null ? '' : decoder.decode(x.value) }));
+          this.checker.read(session, tp, offset, recs);
+          const last = recs[recs.length - 1];
+          return again(last === undefined ? offset : last.offset + 1, recs.length === 0 ? 20 : 5);
+        }
+        const e = r.error;
+        if (e.code === 'NOT_LEADER') this.leaders.set(tp, e.leader ?? NONE);
+        if (e.code === 'OFFSET_OUT_OF_RANGE') {
+          // Below the log start (retention): jump to the earliest offset, as a Kafka consumer resets.
+          return this.call<PResult<{ offset: number }>>(to, (n, done) => n.listOffsets({ topic, partition, spec: 'earliest' }, done),
+            (lr) => again(lr.ok && lr.value.offset > offset ? lr.value.offset : offset, 50), () => again(offset, 50));
+        }
+        again(offset, 50);
+      }, () => again(offset, 20));
+  }
+
+  /** Liveness after heal: produce requests succeed again within the bound, and all of them end. */
+  livenessViolations(boundMs: number): Violation[] {
+    if (!Number.isFinite(this.healStartMs)) return [];
+    if (this.counts.firstAckAfterHealMs - this.healStartMs > boundMs) {
+      return [{ checker: 'liveness', message: `no produce request was acknowledged within ${boundMs} ms of the heal`, atMs: this.world.now }];
+    }
+    return [];
+  }
+
+  get outstanding(): number {
+    return this.pending.size;
+  }
+}
