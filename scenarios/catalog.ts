@@ -37,7 +37,7 @@ export interface Scenario {
 const NO_SKEW: ClockOptions = { skewMsMax: 0, driftMax: 0 };
 
 const at = (safetyMs: number): fc.Arbitrary<number> => fc.integer({ min: 300, max: Math.max(400, safetyMs - 300) });
-const target = (nodes: number): fc.Arbitrary<Target> => fc.oneof(fc.constant<Target>('leader'), fc.integer({ min: 0, max: nodes - 1 }));
+const target = (nodes: number): fc.Arbitrary<Target> => fc.oneof(fc.constantFrom<Target>('leader', 'partition-leader'), fc.integer({ min: 0, max: nodes - 1 }));
 const ms = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min, max });
 const sorted = (events: FaultEvent[]): FaultEvent[] => [...events].sort((a, b) => a.atMs - b.atMs);
 
@@ -102,8 +102,8 @@ const events = (arb: fc.Arbitrary<FaultEvent>, maxLength: number): fc.Arbitrary<
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'leader-isolation',
-    description: 'the leader is cut off from everyone, repeatedly',
-    arbitrary: (t) => base(events(isolate(3, t).map((e) => ({ ...e, target: 'leader' as const })), 4)),
+    description: 'a leader (the controller\'s or a partition\'s) is cut off from everyone while clients keep producing to it',
+    arbitrary: (t) => base(events(fc.tuple(isolate(3, t), fc.constantFrom<Target>('leader', 'partition-leader')).map(([e, target]) => ({ ...e, target })), 4)),
   },
   {
     name: 'flaky-network',

@@ -4,8 +4,11 @@ import type { NodeId } from '../raft/types.ts';
 import type { NetworkOptions } from './network.ts';
 import type { World } from './world.ts';
 
-/** A node by position in the cluster (0-based), or the current leader of the system's main group. */
-export type Target = number | 'leader';
+/**
+ * A node by position in the cluster (0-based), the current leader of the system's main group (the
+ * controller, or the register group), or the leader of a random data partition.
+ */
+export type Target = number | 'leader' | 'partition-leader';
 
 export type FaultEvent =
   /** `inFlight`: wait (briefly) for a moment when the node has a storage write in flight, then kill it. */
@@ -28,6 +31,8 @@ export interface FaultContext {
   readonly world: World;
   /** Current leader of the main group, if any. */
   leader(): NodeId | undefined;
+  /** Leader of a random data partition, if the system has partitions and one has a leader. */
+  partitionLeader?(): NodeId | undefined;
   /** Nodes whose data may be corrupted (a fixed minority). */
   readonly corruptible: ReadonlySet<NodeId>;
   /** Corrupts a stored record of a node that is down. */
@@ -43,6 +48,7 @@ export interface FaultContext {
 function resolve(ctx: FaultContext, t: Target): NodeId | undefined {
   const ids = ctx.world.nodeIds;
   if (t === 'leader') return ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
+  if (t === 'partition-leader') return ctx.partitionLeader?.() ?? ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
   return ids[t % ids.length];
 }
 

@@ -98,6 +98,14 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   const faults: FaultContext = {
     world: w,
     leader: controllerLeader,
+    partitionLeader: () => {
+      const leaders: NodeId[] = [];
+      for (const id of ids) {
+        if (!w.proc(id).up) continue;
+        for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) if (g !== CONTROLLER_GROUP && r.isLeader) leaders.push(id);
+      }
+      return leaders.length === 0 ? undefined : w.rngs.faults.pick(leaders);
+    },
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => w.proc(id).disk.corrupt((k) => k.startsWith('g/')),
     membership: () => decommissionDuringFaults(w, ids, node),
