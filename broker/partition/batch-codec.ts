@@ -128,9 +128,24 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   return { ok: true, command: { type: 'produce', producer, appendTimeMs, records: decoded, guessedBaseOffset } };
 }
 
+/** UTF-8 length of a string, without encoding it. */
+function utf8Bytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4; // a surrogate pair: one 4-byte code point
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Bytes a record counts for in size limits (max.message.bytes, retention.bytes, fetch maxBytes). */
 export function recordBytes(r: ProduceRecord): number {
   let n = 16 + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
-  for (const h of r.headers) n += 8 + h.key.length + h.value.byteLength;
+  for (const h of r.headers) n += 8 + utf8Bytes(h.key) + h.value.byteLength;
   return n;
 }

@@ -23,8 +23,10 @@ export interface ReplicaLog {
 
 export class PartitionChecker {
   readonly violations: Violation[] = [];
-  /** topicPartition -> offset -> value, over every record any read returned. */
+  /** topicPartition -> offset -> value, over every record any read returned or any ack claimed. */
   private readonly observed = new Map<string, Map<number, string>>();
+  /** topicPartition -> idempotent value -> offsets it was read or acknowledged at. */
+  private readonly placedAt = new Map<string, Map<string, Set<number>>>();
   readonly acked: AckedRecord[] = [];
   reads = 0;
   recordsRead = 0;
@@ -54,23 +56,50 @@ export class PartitionChecker {
         this.fail(r.offset < expected ? 'non-monotonic-read' : 'skipped-read', `reader ${session} on ${tp} asked for offset ${expected} and got ${r.offset}`);
         return;
       }
-      const prev = seen.get(r.offset);
-      if (prev === undefined) seen.set(r.offset, r.value);
-      else if (prev !== r.value) this.fail('inconsistent-offsets', `${tp} offset ${r.offset} was read as ${prev} and later as ${r.value}`);
+      this.place(tp, r.offset, r.value, 'read as');
       expected++;
     }
   }
 
   ack(a: AckedRecord): void {
     this.acked.push(a);
-    const seen = this.observed.get(a.topicPartition)?.get(a.offset);
-    if (seen !== undefined && seen !== a.value) this.fail('inconsistent-offsets', `${a.topicPartition} offset ${a.offset} acknowledged for ${a.value} but read as ${seen}`);
+    this.place(a.topicPartition, a.offset, a.value, 'acknowledged for');
+  }
+
+  /**
+   * One offset holds one record, whoever reports it (a read or an ack, in any order); one idempotent
+   * value sits at one offset, even if retention later removes one of the copies.
+   */
+  private place(tp: string, offset: number, value: string, how: string): void {
+    let seen = this.observed.get(tp);
+    if (seen === undefined) {
+      seen = new Map();
+      this.observed.set(tp, seen);
+    }
+    const prev = seen.get(offset);
+    if (prev === undefined) seen.set(offset, value);
+    else if (prev !== value) this.fail('inconsistent-offsets', `${tp} offset ${offset} was seen holding ${prev}, and later ${how} ${value}`);
+    if (!this.isIdempotent(value)) return;
+    let byValue = this.placedAt.get(tp);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.placedAt.set(tp, byValue);
+    }
+    let at = byValue.get(value);
+    if (at === undefined) {
+      at = new Set();
+      byValue.set(value, at);
+    }
+    at.add(offset);
+    if (at.size === 2) this.fail('duplicate', `${tp}: idempotent send ${value} seen at offsets ${[...at].join(', ')}`);
   }
 
   /** Checks every replica's final log: dense, consistent across replicas and reads, acknowledged records present, no idempotent duplicates. */
   finalLogs(logs: readonly ReplicaLog[]): void {
     const byTp = new Map<string, ReplicaLog[]>();
     for (const l of logs) byTp.set(l.topicPartition, [...(byTp.get(l.topicPartition) ?? []), l]);
+    const orphaned = new Set(this.acked.filter((a) => !byTp.has(a.topicPartition)).map((a) => a.topicPartition));
+    for (const tp of orphaned) this.fail('lost-write', `${tp}: records were acknowledged, but no live replica holds the partition at the end`);
     for (const [tp, replicas] of byTp) {
       const agreed = new Map<number, string>();
       let logStart = 0;
