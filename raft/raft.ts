@@ -71,6 +71,8 @@ export class Raft {
 
   electionElapsed = 0;
   heartbeatElapsed = 0;
+  /** Ticks since this node started (for the host's view of follower liveness). */
+  ticksTotal = 0;
   randomizedElectionTimeout = 0;
   stepFn: StepFn = stepFollower;
   tickFn: (r: Raft) => void = tickElection;
@@ -192,6 +194,7 @@ export class Raft {
   // ---- ticks and elections --------------------------------------------------------------------
 
   tick(): void {
+    this.ticksTotal++;
     this.tickFn(this);
   }
 

@@ -155,7 +155,12 @@ function restore(r: Raft, s: Snapshot): boolean {
   if (s.meta.index <= r.log.committed) return false;
   const cs = s.meta.confState;
   const member = cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id);
-  if (!member) {
+  // A replica that just joined has no configuration yet: it accepts a snapshot taken before it was added
+  // (a partition's snapshot sits at its retention point, which may predate the membership change) and
+  // learns of its own membership from the log after it. A configured node not in the snapshot's
+  // configuration was removed, and refuses.
+  const joining = r.tracker.config.voters.incoming.size === 0 && r.tracker.config.learners.size === 0;
+  if (!member && !joining) {
     r.logInfo(`ignored snapshot at ${s.meta.index}: not a member of its configuration`);
     return false;
   }

@@ -16,6 +16,7 @@ export function stepLeader(r: Raft, m: Message): void {
     case 'snapResp': {
       const pr = r.tracker.progress.get(m.from);
       if (pr === undefined) return; // not a member (any more)
+      pr.lastHeardTick = r.ticksTotal;
       if (m.type === 'appResp') handleAppResp(r, m, pr);
       else if (m.type === 'heartbeatResp') handleHeartbeatResp(r, m, pr);
       else handleSnapResp(r, m, pr);

@@ -35,6 +35,8 @@ export class Progress {
   transfer: SnapshotTransfer | null = null;
   /** Heard from within the current check-quorum window (Raft thesis §6.2). */
   recentActive = false;
+  /** The leader's tick count when this follower was last heard from (host-visible liveness). */
+  lastHeardTick = 0;
   /**
    * Hold further MsgApps until a reply or heartbeat response arrives. In probe state: a probe is
    * outstanding. In replicate state: the inflight window is full (a heartbeat response clears it so one
