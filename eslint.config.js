@@ -79,6 +79,6 @@ export default tseslint.config(
     },
   },
   { files: ['net/**/*.ts'], rules: layer(['sim', 'scenarios', 'cli', 'tests', 'bench'], []) },
-  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  { files: ['bin/**/*.js', 'bin/**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   { files: ['tests/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
 );

@@ -1,7 +1,12 @@
 // The `keel` command: composition root of the real runtime and of the simulator.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { addClusterCommands } from './cluster-command.ts';
+import { addConsumeCommand } from './consume-command.ts';
+import { addNodeCommands } from './node-command.ts';
+import { addProduceCommand } from './produce-command.ts';
 import { addSimCommands } from './sim-command.ts';
+import { addTopicCommands } from './topic-command.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -10,6 +15,11 @@ export function buildProgram(): Command {
     .description('Keel: a Raft-replicated record broker with a deterministic fault-injection simulator')
     .version(pkg.version)
     .showHelpAfterError();
+  addClusterCommands(program);
+  addNodeCommands(program);
+  addTopicCommands(program);
+  addProduceCommand(program);
+  addConsumeCommand(program);
   addSimCommands(program);
   return program;
 }

@@ -1,0 +1,150 @@
+// Broker benchmark against a fresh local three-node cluster of real processes (replication 3,
+// acks=all, fsync on, 100-byte records). Prints a table, or JSON lines with --json:
+//   {name, records, seconds, recordsPerSec, p50Ms, p99Ms}
+//   produce-seq           1 record per request, 1 in flight (unary Produce)
+//   produce-c64           1 record per request, 64 in flight (pipelined ProduceStream)
+//   produce-c64-batch100  100 records per request, 64 in flight
+//   consume               reading every record back (Fetch, 1 MiB per request)
+//   failover              ms from kill -9 of a partition leader to the next acknowledged produce
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProcessCluster } from '../cli/process-cluster.ts';
+import { ChannelPool } from '../net/client/channels.ts';
+import { openProduceStream } from '../net/client/calls.ts';
+import { realEnv } from '../net/client/env.ts';
+import { KeelClient } from '../net/client/keel-client.ts';
+import { ProduceStreamConnection } from '../net/client/produce-stream.ts';
+
+const json = process.argv.includes('--json');
+const TOPIC = 'bench';
+const PARTITIONS = 3;
+const value = new Uint8Array(100).fill(120);
+
+interface Result {
+  name: string;
+  records: number;
+  seconds: number;
+  recordsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function result(name: string, records: number, ms: number, latencies: number[]): Result {
+  latencies.sort((a, b) => a - b);
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return { name, records, seconds: round(ms / 1000), recordsPerSec: Math.round(records / (ms / 1000)), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+function print(r: Record<string, unknown>): void {
+  if (json) console.log(JSON.stringify(r));
+  else console.log(Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)}`).join('  '));
+}
+
+async function leaders(client: KeelClient): Promise<string[]> {
+  for (;;) {
+    const t = await client.describeTopic(TOPIC);
+    const addrs = t.partitions.map((p) => p.leaderAddress);
+    if (addrs.every((a) => a !== '')) return addrs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function produceSeq(client: KeelClient, count: number): Promise<Result> {
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const s = performance.now();
+    await client.produce(TOPIC, [{ value }], { partition: i % PARTITIONS });
+    lat.push(performance.now() - s);
+  }
+  return result('produce-seq', count, performance.now() - t0, lat);
+}
+
+/** `inFlight` requests of `perRequest` records kept outstanding on one ProduceStream per leader. */
+async function producePipelined(client: KeelClient, name: string, requests: number, perRequest: number, inFlight: number): Promise<Result> {
+  const addrs = await leaders(client);
+  const pool = new ChannelPool();
+  const streams = new Map<string, ProduceStreamConnection>();
+  for (const a of new Set(addrs)) streams.set(a, new ProduceStreamConnection(openProduceStream(pool.get(a)), a, realEnv()));
+  const records = Array.from({ length: perRequest }, () => ({ key: new Uint8Array(0), keyNull: true, value, valueNull: false, headers: [], timestamp: -1 }));
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < requests) {
+      const i = next++;
+      const partition = i % PARTITIONS;
+      const stream = streams.get(addrs[partition] as string) as ProduceStreamConnection;
+      const s = performance.now();
+      await stream.send({ topic: TOPIC, hasPartition: true, partition, records, acks: 0, hasProducer: false, producerId: 0, producerEpoch: 0, baseSequence: 0 }, 30_000);
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const ms = performance.now() - t0;
+  for (const s of streams.values()) s.close();
+  pool.close();
+  return result(name, requests * perRequest, ms, lat);
+}
+
+async function consumeAll(client: KeelClient): Promise<Result> {
+  const lat: number[] = [];
+  let n = 0;
+  const t0 = performance.now();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const end = (await client.listOffsets(TOPIC, p, 'latest')).offset;
+    let offset = (await client.listOffsets(TOPIC, p, 'earliest')).offset;
+    while (offset < end) {
+      const s = performance.now();
+      const r = await client.fetch(TOPIC, p, offset, { maxBytes: 1 << 20 });
+      lat.push(performance.now() - s);
+      n += r.records.length;
+      const last = r.records[r.records.length - 1];
+      if (last === undefined) break;
+      offset = last.offset + 1;
+    }
+  }
+  return result('consume', n, performance.now() - t0, lat);
+}
+
+async function failover(cluster: ProcessCluster, client: KeelClient): Promise<Record<string, unknown>> {
+  const t = await client.describeTopic(TOPIC);
+  const leader = t.partitions[0]?.leader ?? 0;
+  await client.produce(TOPIC, [{ value }], { partition: 0 });
+  const killedAt = performance.now();
+  await cluster.kill9(leader);
+  await client.produce(TOPIC, [{ value }], { partition: 0 });
+  const ms = Math.round(performance.now() - killedAt);
+  cluster.start(leader);
+  return { name: 'failover', ms, killedNode: leader };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+  const cluster = new ProcessCluster({ nodes: 3, basePort: 41_000 + Math.floor(Math.random() * 10_000), dataDir });
+  const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 });
+  try {
+    cluster.start();
+    await cluster.waitUntilReady(60_000);
+    await client.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
+    await leaders(client);
+    await produceSeq(client, 200); // warm-up: connections, JIT
+    print({ ...await produceSeq(client, 2_000) });
+    print({ ...await producePipelined(client, 'produce-c64', 20_000, 1, 64) });
+    print({ ...await producePipelined(client, 'produce-c64-batch100', 3_000, 100, 64) });
+    print({ ...await consumeAll(client) });
+    print(await failover(cluster, client));
+  } finally {
+    client.close();
+    await cluster.stop(5_000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

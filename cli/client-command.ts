@@ -1,0 +1,55 @@
+// Shared plumbing of the commands that talk to a running cluster: one KeelClient per invocation, and
+// errors turned into a clear message and a non-zero exit code (never a stack trace).
+import { KeelClient } from '../net/client/keel-client.ts';
+import { bootstrapAddresses } from './bootstrap.ts';
+
+export interface ClientOptions {
+  bootstrap?: string;
+  json?: boolean;
+  timeout?: string;
+}
+
+/** Runs `body` with a client; prints failures as `error: ...` (or a JSON error line) and sets the exit code. */
+export async function withClient(o: ClientOptions, body: (c: KeelClient) => Promise<void>): Promise<void> {
+  const timeoutMs = o.timeout === undefined ? undefined : Number(o.timeout) * 1000;
+  const client = new KeelClient({ bootstrap: bootstrapAddresses(o.bootstrap), ...(timeoutMs !== undefined && timeoutMs > 0 ? { requestTimeoutMs: timeoutMs } : {}) });
+  try {
+    await body(client);
+  } catch (e) {
+    reportError(e, o.json === true);
+    process.exitCode = 1;
+  } finally {
+    client.close();
+  }
+}
+
+export function errorCode(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string' ? (e as { code: string }).code : 'ERROR';
+}
+
+export function reportError(e: unknown, json: boolean): void {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = errorCode(e);
+  if (json) console.log(JSON.stringify({ error: { code, message } }));
+  else console.error(`error: ${message}${code !== 'ERROR' && !message.includes(code) ? ` (${code})` : ''}`);
+}
+
+export function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`error: --${name} must be a positive integer, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+export function nonNegativeInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    console.error(`error: --${name} must be a non-negative integer, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}

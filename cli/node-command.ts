@@ -1,0 +1,79 @@
+// `keel node start --id N --data-dir DIR --listen HOST:PORT --peers ID=HOST:PORT,... [--advertise HOST:PORT]`:
+// one node process. SIGTERM or SIGINT triggers a controlled shutdown, then the process exits.
+import type { Command } from 'commander';
+import { startNode } from '../net/node-process.ts';
+import type { LogLevel } from '../net/logger.ts';
+import type { NodeId } from '../raft/types.ts';
+import { parseAddressList } from './bootstrap.ts';
+import { fail } from './output.ts';
+
+interface NodeStartOptions {
+  id: string;
+  dataDir: string;
+  listen: string;
+  peers: string;
+  advertise?: string;
+  logFile?: string;
+  logLevel: string;
+  seed?: string;
+}
+
+function parsePeers(value: string): Map<NodeId, string> {
+  const peers = new Map<NodeId, string>();
+  for (const part of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    const id = Number(part.slice(0, eq));
+    if (eq <= 0 || !Number.isSafeInteger(id) || id < 1) fail(`--peers: "${part}" is not ID=HOST:PORT`, 2);
+    const [address] = parseAddressList(part.slice(eq + 1), '--peers');
+    if (peers.has(id as NodeId)) fail(`--peers: node ${id} is listed twice`, 2);
+    peers.set(id as NodeId, address as string);
+  }
+  return peers;
+}
+
+async function nodeStart(o: NodeStartOptions): Promise<void> {
+  const id = Number(o.id);
+  if (!Number.isSafeInteger(id) || id < 1) fail(`--id must be a positive integer, got "${o.id}"`, 2);
+  const [listen] = parseAddressList(o.listen, '--listen');
+  const peers = parsePeers(o.peers);
+  const advertise = o.advertise === undefined ? (peers.get(id as NodeId) ?? listen) : parseAddressList(o.advertise, '--advertise')[0];
+  if (!peers.has(id as NodeId)) fail(`--peers must include this node (${id}=${advertise})`, 2);
+  const levels = ['trace', 'debug', 'info', 'warn', 'error'];
+  if (!levels.includes(o.logLevel)) fail(`--log-level must be one of ${levels.join(', ')}`, 2);
+  const seed = o.seed === undefined ? undefined : Number(o.seed);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) fail('--seed must be an integer', 2);
+  const r = await startNode({
+    id: id as NodeId,
+    listen: listen as string,
+    advertise: advertise as string,
+    dataDir: o.dataDir,
+    peers,
+    logLevel: o.logLevel as LogLevel,
+    ...(o.logFile !== undefined ? { logDestination: o.logFile } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+  if (!r.ok) fail(r.error, 1);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void r.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+export function addNodeCommands(program: Command): void {
+  const node = program.command('node').description('run one node');
+  node.command('start')
+    .description('start a node process (gRPC for peers and clients, LevelDB under --data-dir)')
+    .requiredOption('--id <n>', 'this node\'s id (1, 2, ...)')
+    .requiredOption('--data-dir <dir>', 'where the node keeps its data')
+    .requiredOption('--listen <host:port>', 'address to listen on')
+    .requiredOption('--peers <list>', 'every node of the cluster, this one included: ID=HOST:PORT,...')
+    .option('--advertise <host:port>', 'address peers and clients are told (default: this node\'s entry in --peers)')
+    .option('--log-file <path>', 'write JSON logs to this file (default: standard output, prettified on a terminal)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--seed <n>', 'seed of the election-jitter randomness (default: random, logged)')
+    .action(nodeStart);
+}

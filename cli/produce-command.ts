@@ -1,0 +1,51 @@
+// `keel produce TOPIC [--key K] [--partition P]`: one record per line of stdin, sent with the idempotent
+// producer (batched, pipelined). With --json, one line per acknowledged record
+// {topic, partition, offset, key, value}; a record that was not acknowledged prints an error line and
+// the exit code is non-zero (DESIGN.md §8).
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { errorCode, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
+
+const encoder = new TextEncoder();
+
+export function addProduceCommand(program: Command): void {
+  program.command('produce <topic>')
+    .description('produce one record per line of standard input')
+    .option('--key <key>', 'key of every record (picks the partition by murmur2, as Kafka)')
+    .option('--partition <p>', 'write to this partition')
+    .option('--acks <acks>', '"all" (wait for commit, default) or "leader" (may lose data)', 'all')
+    .option('--bootstrap <addresses>', 'host:port[,host:port]')
+    .option('--json', 'one JSON line per acknowledged record')
+    .option('--timeout <seconds>', 'give up on a record after this long')
+    .action((topic: string, o: ClientOptions & { key?: string; partition?: string; acks: string }) => withClient(o, async (c) => {
+      const partition = nonNegativeInt(o.partition, 'partition');
+      if (o.acks !== 'all' && o.acks !== 'leader') {
+        console.error(`error: --acks must be "all" or "leader", got "${o.acks}"`);
+        process.exit(2);
+      }
+      const producer = c.producer({ idempotent: o.acks === 'all', acks: o.acks });
+      const key = o.key === undefined ? undefined : encoder.encode(o.key);
+      let acked = 0;
+      let failed = 0;
+      const partitions = new Set<number>();
+      const pending: Promise<void>[] = [];
+      const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+      for await (const line of lines) {
+        pending.push(producer.send(topic, { ...(key !== undefined ? { key } : {}), value: encoder.encode(line) }, partition !== undefined ? { partition } : {}).then((r) => {
+          acked++;
+          partitions.add(r.partition);
+          if (o.json) console.log(JSON.stringify({ topic, partition: r.partition, offset: r.offset, key: o.key ?? null, value: line }));
+        }, (e: unknown) => {
+          failed++;
+          const message = e instanceof Error ? e.message : String(e);
+          if (o.json) console.log(JSON.stringify({ error: { code: errorCode(e), message }, value: line }));
+          else if (failed <= 5) console.error(`error: record not acknowledged: ${message}`);
+        }));
+      }
+      await producer.flush();
+      await Promise.all(pending);
+      await producer.close();
+      if (!o.json) console.error(`${acked} record${acked === 1 ? '' : 's'} acknowledged by ${topic}${partitions.size > 0 ? ` (partitions ${[...partitions].sort((a, b) => a - b).join(',')})` : ''}${failed > 0 ? `, ${failed} failed` : ''}`);
+      if (failed > 0) process.exitCode = 1;
+    }));
+}

@@ -1,0 +1,71 @@
+// `keel topic create|list|describe|delete`.
+import type { Command } from 'commander';
+import type { TopicInfo } from '../net/client/keel-client.ts';
+import { printTable } from './output.ts';
+import { positiveInt, withClient, type ClientOptions } from './client-command.ts';
+
+function parseConfigs(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) {
+      console.error(`error: --config expects key=value, got "${p}"`);
+      process.exit(2);
+    }
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+function printTopic(t: TopicInfo): void {
+  console.log(`topic ${t.name}: ${t.partitions.length} partition${t.partitions.length === 1 ? '' : 's'}, replication factor ${t.replicationFactor}`);
+  const configs = Object.entries(t.configs).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
+  if (configs.length > 0) console.log(`configs: ${configs.join(' ')}`);
+  printTable(['partition', 'leader', 'replicas', 'offline', 'address'], t.partitions.map((p) => [
+    String(p.partition),
+    p.leader === 0 ? '-' : String(p.leader),
+    p.replicas.join(',') + (p.reassigningTo.length > 0 ? ` -> ${p.reassigningTo.join(',')}` : ''),
+    p.offline.length === 0 ? '-' : p.offline.join(','),
+    p.leaderAddress === '' ? '-' : p.leaderAddress,
+  ]));
+}
+
+export function addTopicCommands(program: Command): void {
+  const topic = program.command('topic').description('create, list, describe and delete topics');
+  const common = (c: Command): Command => c.option('--bootstrap <addresses>', 'host:port[,host:port] (default: $KEEL_BOOTSTRAP or the cluster up ports)').option('--json', 'print JSON').option('--timeout <seconds>', 'give up after this long');
+
+  common(topic.command('create <name>').description('create a topic'))
+    .option('--partitions <n>', 'number of partitions', '1')
+    .option('--replicas <n>', 'replication factor', '3')
+    .option('--config <key=value...>', 'topic config (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)', [])
+    .action((name: string, o: ClientOptions & { partitions: string; replicas: string; config: string[] }) => withClient(o, async (c) => {
+      const t = await c.createTopic(name, { partitions: positiveInt(o.partitions, 'partitions', 1), replicationFactor: positiveInt(o.replicas, 'replicas', 3), configs: parseConfigs(o.config) });
+      if (o.json) console.log(JSON.stringify(t));
+      else {
+        console.log(`created topic ${name}`);
+        printTopic(t);
+      }
+    }));
+
+  common(topic.command('list').description('list topics'))
+    .action((o: ClientOptions) => withClient(o, async (c) => {
+      const names = await c.listTopics();
+      if (o.json) console.log(JSON.stringify({ topics: names }));
+      else if (names.length === 0) console.log('no topics');
+      else printTable(['topic'], names.map((n) => [n]));
+    }));
+
+  common(topic.command('describe <name>').description('partitions, leaders, replicas and configs of a topic'))
+    .action((name: string, o: ClientOptions) => withClient(o, async (c) => {
+      const t = await c.describeTopic(name);
+      if (o.json) console.log(JSON.stringify(t));
+      else printTopic(t);
+    }));
+
+  common(topic.command('delete <name>').description('delete a topic and its data'))
+    .action((name: string, o: ClientOptions) => withClient(o, async (c) => {
+      await c.deleteTopic(name);
+      if (o.json) console.log(JSON.stringify({ deleted: name }));
+      else console.log(`deleted topic ${name}`);
+    }));
+}
