@@ -321,7 +321,8 @@ export class Replica {
   /** Fails everything waiting (the replica is being stopped or removed). */
   stop(): void {
     this.stopped = true;
-    for (const p of this.pending.values()) p.done({ ok: false, code: 'GROUP_STOPPED', leader: NONE });
+    // A pending proposal may already be in other replicas' logs and commit without us: unknown, not refused.
+    for (const p of this.pending.values()) p.done({ ok: false, code: 'OUTCOME_UNKNOWN', leader: NONE });
     for (const r of this.reads.values()) r.done({ ok: false, code: 'GROUP_STOPPED', leader: NONE });
     this.pending.clear();
     this.reads.clear();

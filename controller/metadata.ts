@@ -65,6 +65,15 @@ export type ApplyResult = AdminResult<unknown>;
 /** Results of recent request ids, so a retried request returns the first answer instead of applying twice. */
 export const REQUEST_IDS_KEPT_MAX = 10_000;
 
+/**
+ * A request id's remembered answer, with the request it answered: a retry must be the same request.
+ * The fingerprint is the command's JSON, which holds every field the request carried.
+ */
+interface RememberedRequest {
+  readonly fingerprint: string;
+  readonly result: ApplyResult;
+}
+
 const FIRST_PARTITION_GROUP = 1;
 
 function mix(h: number, s: string): number {
@@ -82,7 +91,7 @@ export class MetadataState {
   readonly brokers = new Map<NodeId, BrokerRecord>();
   readonly topics = new Map<string, TopicRecord>();
   readonly partitions = new Map<GroupId, PartitionRecord>();
-  private readonly requests = new Map<string, ApplyResult>();
+  private readonly requests = new Map<string, RememberedRequest>();
   private nextGroup = FIRST_PARTITION_GROUP;
 
   /** The next partition group id to be allocated: every group below it was created at some point. */
@@ -106,16 +115,20 @@ export class MetadataState {
 
   applyCommand(c: Command): ApplyResult {
     const requestId = 'requestId' in c ? c.requestId : undefined;
+    const fingerprint = requestId !== undefined ? JSON.stringify(c) : '';
     if (requestId !== undefined) {
       const earlier = this.requests.get(requestId);
-      if (earlier !== undefined) return earlier;
+      if (earlier !== undefined && earlier.fingerprint === fingerprint) return earlier.result;
+      // Reusing an id for another request would silently answer it with the first one's result.
+      if (earlier !== undefined) return adminError('INVALID_REQUEST', `request id ${requestId.slice(0, 64)} was already used for a different request`);
     }
     const before = this.version;
     const result = this.dispatch(c);
-    // Only a request that took effect is remembered: a retry must not apply it twice. One refused with an
-    // error changed nothing, and a retry is evaluated afresh (brokers may have come up meanwhile).
-    if (requestId !== undefined && result.ok) {
-      this.requests.set(requestId, result);
+    // Every decision is remembered, refusals too: a request answered "refused" must never take effect
+    // later, when a delayed copy of an earlier attempt (stuck behind a paused node, say) arrives after
+    // the client saw the refusal. A client that wants a fresh evaluation sends a new request id.
+    if (requestId !== undefined) {
+      this.requests.set(requestId, { fingerprint, result });
       if (this.requests.size > REQUEST_IDS_KEPT_MAX) this.requests.delete(this.requests.keys().next().value as string);
     }
     if (this.version !== before) {
@@ -307,7 +320,7 @@ export class MetadataState {
   restore(data: Uint8Array, index: Index): void {
     const d = JSON.parse(new TextDecoder().decode(data)) as {
       version: number; digest: number; brokers: BrokerRecord[]; topics: TopicRecord[]; partitions: PartitionRecord[];
-      requests: [string, ApplyResult][]; nextGroup: number; nextTopicId: number; nextProducerId: number;
+      requests: [string, RememberedRequest][]; nextGroup: number; nextTopicId: number; nextProducerId: number;
     };
     this.version = d.version;
     this.digest = d.digest;

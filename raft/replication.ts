@@ -46,10 +46,15 @@ function maybeSendSnapshot(r: Raft, to: NodeId, pr: Progress): boolean {
   const snap = r.log.snapshot();
   assert(snap.meta.index > 0, `entries for ${to} compacted but no snapshot exists`);
   const cs = snap.meta.confState;
-  if (!cs.voters.includes(to) && !cs.learners.includes(to) && !cs.votersOutgoing.includes(to) && !cs.learnersNext.includes(to)) {
-    // The stored snapshot predates this member, which would refuse it (PITFALLS 12: a snapshot must carry
-    // the latest membership). Ask the host for a fresh one; the next attempt sends it.
+  const member = cs.voters.includes(to) || cs.learners.includes(to) || cs.votersOutgoing.includes(to) || cs.learnersNext.includes(to);
+  // The stored snapshot predates this member (PITFALLS 12: a snapshot should carry the latest
+  // membership). Ask the host for a fresh one, and wait until it has handled the request (it does so
+  // after the current Ready); the attempt after that sends whatever is stored then. A host that cannot
+  // snapshot past a fixed point (a partition, at its retention point) leaves the old one, which a joining
+  // replica accepts, learning its membership from the log after it.
+  if (!member && (!pr.freshSnapshotAsked || r.snapshotRequested)) {
     r.snapshotRequested = true;
+    pr.freshSnapshotAsked = true;
     return false;
   }
   pr.becomeSnapshot(snap);

@@ -1,7 +1,7 @@
 // The seed corpus: every simulator failure becomes scenarios/seeds/<scenario>-<seed>.json before it is
 // fixed, and `npm test` replays every file. A file holds everything needed to rerun the case bit for bit.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Violation } from '../sim/checkers/raft-checker.ts';
 import type { Generated } from './catalog.ts';
 import type { RunParams } from './runner.ts';
@@ -22,13 +22,21 @@ export interface SeedFile {
   readonly note?: string;
 }
 
-export function seedFileName(scenario: string, seed: number): string {
-  return `${scenario}-${seed}.json`;
+/** `<scenario>-<seed>.json`; a further failure of the same seed gets `-2`, `-3`... */
+export function seedFileName(scenario: string, seed: number, n = 1): string {
+  return n === 1 ? `${scenario}-${seed}.json` : `${scenario}-${seed}-${n}.json`;
 }
 
+/**
+ * Writes a new seed file. A recorded failure is never overwritten (its file may already say the bug is
+ * fixed): the same seed failing again, differently or after a fix, gets the next free name.
+ */
 export function writeSeedFile(file: SeedFile, dir = SEEDS_DIR): string {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, seedFileName(file.scenario, file.seed));
+  const taken = new Set(listSeedFiles(dir).map((p) => basename(p)));
+  let n = 1;
+  while (taken.has(seedFileName(file.scenario, file.seed, n))) n++;
+  const path = join(dir, seedFileName(file.scenario, file.seed, n));
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
   return path;
 }

@@ -40,8 +40,8 @@ export interface KeelRunSpec {
   readonly producers: number;
 }
 
-/** Data topic settings: d1 keeps only a few KB, so retention trims (and snapshots) all the time. */
-const DATA_TOPIC_CONFIGS: Readonly<Record<string, Readonly<Record<string, number>>>> = { d1: { 'retention.bytes': 8_192 } };
+/** Data topic settings: d1 keeps only ~512 bytes (about 20 small records, fewer than the 5 batches per producer that dedup remembers), so retention trims (and snapshots) all the time. */
+const DATA_TOPIC_CONFIGS: Readonly<Record<string, Readonly<Record<string, number>>>> = { d1: { 'retention.bytes': 512 } };
 
 const LIVENESS_BOUND_MS = 8_000;
 /** A healthy cluster elects, registers and creates the data topics well within this. */
@@ -210,7 +210,7 @@ function createDataTopics(w: World, ids: readonly NodeId[], node: (id: NodeId) =
     const via = node(w.rngs.workload.pick(up.length > 0 ? up : ids));
     const retry = (): void => w.sched.after(200, () => create(t, attempt + 1));
     if (via === undefined) return retry();
-    via.node.createTopic({ requestId: `setup-${t.name}`, name: t.name, partitions: t.partitions, replicationFactor: rf, configs: DATA_TOPIC_CONFIGS[t.name] ?? {} }, (r) => {
+    via.node.createTopic({ requestId: `setup-${t.name}-${attempt}`, name: t.name, partitions: t.partitions, replicationFactor: rf, configs: DATA_TOPIC_CONFIGS[t.name] ?? {} }, (r) => {
       if (r.ok || r.error.code === 'TOPIC_ALREADY_EXISTS') {
         if (--left === 0) then();
       } else retry();
@@ -245,9 +245,11 @@ function finalLogs(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelA
     for (const t of n.metadata.topics.values()) {
       t.groups.forEach((g, partition) => {
         const m = n.partitionMachine(g);
-        if (m === undefined) return;
-        const records = m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).map((r) => ({ offset: r.offset, value: r.value === null ? '' : decoder.decode(r.value) }));
-        out.push({ node: id, topicPartition: `${t.name}/${partition}`, logStartOffset: m.logStartOffset, records });
+        const r = n.host.replica(g);
+        if (m === undefined || r === undefined) return;
+        const records = m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).map((x) => ({ offset: x.offset, value: x.value === null ? '' : decoder.decode(x.value) }));
+        const state = JSON.stringify({ nextOffset: m.nextOffset, producers: m.producers.toJSON() });
+        out.push({ node: id, topicPartition: `${t.name}/${partition}`, logStartOffset: m.logStartOffset, records, appliedIndex: r.appliedIndex, state });
       });
     }
   }

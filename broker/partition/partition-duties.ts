@@ -88,7 +88,12 @@ export class PartitionDuties {
     const status = replica.raw.status();
     const commit = status.commit;
     const promote = target.filter((n) => cs.learners.includes(n));
-    const laggards = promote.filter((n) => (status.progress.get(n)?.match ?? 0) + CATCH_UP_SLACK_ENTRIES < commit);
+    // Caught up = replicating near the commit index. A learner still waiting for a snapshot is not, however
+    // small the log: promoted, it could stall the joint configuration.
+    const laggards = promote.filter((n) => {
+      const pr = status.progress.get(n);
+      return pr === undefined || pr.state !== 'replicate' || pr.match + CATCH_UP_SLACK_ENTRIES < commit;
+    });
     if (laggards.length > 0) return;
     const remove = [...cs.voters, ...cs.learners].filter((n) => !target.includes(n));
     if (promote.length > 0 || remove.length > 0) {

@@ -38,6 +38,12 @@ export class Progress {
   /** The leader's tick count when this follower was last heard from (host-visible liveness). */
   lastHeardTick = 0;
   /**
+   * The stored snapshot predated this follower's membership and the host was asked for a fresh one.
+   * If the next attempt still finds only the old one (the host snapshots at a fixed point, as a
+   * partition does at its retention point), the old one is sent: a joining replica accepts it.
+   */
+  freshSnapshotAsked = false;
+  /**
    * Hold further MsgApps until a reply or heartbeat response arrives. In probe state: a probe is
    * outstanding. In replicate state: the inflight window is full (a heartbeat response clears it so one
    * empty MsgApp can find out whether the window's messages were lost).
@@ -82,6 +88,7 @@ export class Progress {
 
   becomeSnapshot(snapshot: Snapshot): void {
     this.resetState('snapshot');
+    this.freshSnapshotAsked = false;
     this.pendingSnapshot = snapshot.meta.index;
     this.transfer = { index: snapshot.meta.index, snapshot, offset: 0, idleTicks: 0, awaitingAck: false };
   }

@@ -15,6 +15,8 @@ export class MetadataChecker {
   private readonly digests = new Map<number, number>();
   /** Per node: the replica-count spread among eligible brokers after its last change. */
   private readonly spread = new Map<NodeId, number>();
+  /** Per node: each group's reassignment target after its last change (a broker already there is not new). */
+  private readonly targets = new Map<NodeId, Map<number, readonly NodeId[]>>();
   maxVersion = 0;
   changes = 0;
 
@@ -52,6 +54,10 @@ export class MetadataChecker {
     const before = this.spread.get(node);
     const after = this.eligibleSpread(m);
     this.spread.set(node, after);
+    const targetsBefore = this.targets.get(node) ?? new Map<number, readonly NodeId[]>();
+    const targetsNow = new Map<number, readonly NodeId[]>();
+    for (const p of m.partitions.values()) if (p.target !== null) targetsNow.set(p.group, [...p.target]);
+    this.targets.set(node, targetsNow);
     if (c.type !== 'create-topic' && c.type !== 'decommission-broker') return;
     const created: TopicDescription | undefined = c.type === 'create-topic' ? m.describeTopic(c.name) : undefined;
     for (const part of created?.partitions ?? []) {
@@ -62,9 +68,12 @@ export class MetadataChecker {
     }
     if (c.type === 'decommission-broker') {
       for (const p of m.partitions.values()) {
+        const earlier = targetsBefore.get(p.group) ?? [];
         for (const r of p.target ?? []) {
           const b = m.brokers.get(r);
-          if (r !== c.broker && !p.replicas.includes(r) && (b === undefined || b.fenced || b.decommissioned)) this.fail('fenced-assignment', `reassignment of group ${p.group} moves a replica to broker ${r}, which is not eligible`);
+          // A broker already in the replica set or in the earlier target (chosen while it was eligible) is not new.
+          const isNew = r !== c.broker && !p.replicas.includes(r) && !earlier.includes(r);
+          if (isNew && (b === undefined || b.fenced || b.decommissioned)) this.fail('fenced-assignment', `reassignment of group ${p.group} moves a replica to broker ${r}, which is not eligible`);
         }
       }
     }

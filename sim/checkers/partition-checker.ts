@@ -19,6 +19,9 @@ export interface ReplicaLog {
   readonly topicPartition: string;
   readonly logStartOffset: number;
   readonly records: readonly { readonly offset: number; readonly value: string }[];
+  /** The replica's applied Raft index, and its partition state there (next offset, producer table). */
+  readonly appliedIndex: number;
+  readonly state: string;
 }
 
 export class PartitionChecker {
@@ -101,6 +104,7 @@ export class PartitionChecker {
     const orphaned = new Set(this.acked.filter((a) => !byTp.has(a.topicPartition)).map((a) => a.topicPartition));
     for (const tp of orphaned) this.fail('lost-write', `${tp}: records were acknowledged, but no live replica holds the partition at the end`);
     for (const [tp, replicas] of byTp) {
+      this.checkStateAgreement(tp, replicas);
       const agreed = new Map<number, string>();
       let logStart = 0;
       for (const l of replicas) {
@@ -129,6 +133,22 @@ export class PartitionChecker {
         if (a.offset >= logStart && agreed.get(a.offset) !== a.value) {
           this.fail('lost-write', `${tp}: ${a.value} acknowledged at offset ${a.offset}, but the log holds ${agreed.get(a.offset) ?? 'nothing'} there`);
         }
+      }
+    }
+  }
+
+  /**
+   * State machine safety for the partition state: replicas that applied the same log prefix hold the same
+   * state (next offset, producer table), however they got there (applying every entry, a snapshot, a
+   * restart). A replica that deduplicates differently would accept a retry another one refuses.
+   */
+  private checkStateAgreement(tp: string, replicas: readonly ReplicaLog[]): void {
+    const byIndex = new Map<number, ReplicaLog>();
+    for (const l of replicas) {
+      const other = byIndex.get(l.appliedIndex);
+      if (other === undefined) byIndex.set(l.appliedIndex, l);
+      else if (other.state !== l.state) {
+        this.fail('replica-divergence', `${tp}: nodes ${other.node} and ${l.node} applied up to index ${l.appliedIndex} but hold different state: ${other.state.slice(0, 200)} vs ${l.state.slice(0, 200)}`);
       }
     }
   }

@@ -64,8 +64,10 @@ export class MetadataWorkload {
     let call: (node: KeelNode, done: (r: AdminResult<unknown>) => void) => void;
     if (roll < 0.35) {
       const partitions = 1 + rng.nextInt(3);
+      // Drawn once: every retry must send the same request under the same id.
+      const replicationFactor = 1 + rng.nextInt(3);
       input = { type: 'create', key: name, value: { partitions } };
-      call = (n, done) => n.createTopic({ requestId, name, partitions, replicationFactor: 1 + rng.nextInt(3) }, done);
+      call = (n, done) => n.createTopic({ requestId, name, partitions, replicationFactor }, done);
     } else if (roll < 0.55) {
       input = { type: 'delete', key: name };
       call = (n, done) => n.deleteTopic({ requestId, name }, done);
@@ -121,12 +123,12 @@ export class MetadataWorkload {
         if (answered) return;
         answered = true;
         w.timeline(0, `admin ${op.clientId}: ${JSON.stringify(op.input)} -> ${r.ok ? 'ok' : r.error.code}`);
-        this.handle(op, r, retry);
+        this.handle(op, r, retry, maybeApplied);
       }));
     });
   }
 
-  private handle(op: Op, r: AdminResult<unknown>, retry: (unknown: boolean) => void): void {
+  private handle(op: Op, r: AdminResult<unknown>, retry: (unknown: boolean) => void, maybeApplied: boolean): void {
     const i = op.input;
     if (r.ok) {
       const v = r.value as { value?: unknown };
@@ -155,8 +157,8 @@ export class MetadataWorkload {
       return retry(false);
     }
     if (code === 'REQUEST_TIMED_OUT') return retry(true);
-    // Invalid input or no brokers: refused before anything was applied.
-    if (i.type === 'create' || i.type === 'delete') {
+    // Invalid input or no brokers: this attempt was refused, but an earlier one that timed out may have applied.
+    if ((i.type === 'create' || i.type === 'delete') && !maybeApplied) {
       this.rejected++;
       this.history.splice(this.history.indexOf(op), 1);
     }
@@ -170,7 +172,7 @@ export class MetadataWorkload {
     this.checkerMs = r.elapsedMs;
     this.checkerSteps = r.steps;
     if (r.result === 'ok') return [];
-    return [{ checker: r.result === 'illegal' ? 'linearizability' : 'linearizability-inconclusive', message: `admin history of ${ops.length} operations is ${r.result}: ${(r.explanation ?? '').split('\n').slice(0, 8).join(' | ')}`, atMs: this.world.now }];
+    return [{ checker: r.result === 'illegal' ? 'linearizability' : 'linearizability-inconclusive', message: `admin history of ${ops.length} operations is ${r.result}: ${(r.explanation ?? '').split('\n').slice(0, 48).join(' | ')}`, atMs: this.world.now }];
   }
 
   /** Liveness after heal: an admin request completed within the bound, and none stayed unknown after. */

@@ -134,6 +134,8 @@ export function runCommand(c: RaftCluster, command: string): string {
       if (cq !== undefined) opts.checkQuorum = cq;
       const as = bool(a.kv.get('async'));
       if (as !== undefined) opts.async = as;
+      const fixed = bool(a.kv.get('fixed-snapshots'));
+      if (fixed !== undefined) opts.fixedSnapshots = fixed;
       setNum('election', 'electionTicks');
       setNum('heartbeat', 'heartbeatTicks');
       setNum('max-entries', 'entriesPerMessageMax');

@@ -69,7 +69,9 @@ describe('client API on a three-node cluster', () => {
     expect(created.topic.configs['retention.ms']).toBe('3600000');
     for (const p of created.topic.partitions) expect([...p.replicas].sort()).toEqual([1, 2, 3]);
     // A retry with the same request id answers the first result instead of failing.
-    const again = expectOk(await call<{ topic: TopicInfo }>(clientFor(addresses.get(3 as NodeId)!), 'CreateTopic', { requestId: 'create-orders', name: TOPIC, partitions: 3, replicationFactor: 3 }));
+    const again = expectOk(await call<{ topic: TopicInfo }>(clientFor(addresses.get(3 as NodeId)!), 'CreateTopic', {
+      requestId: 'create-orders', name: TOPIC, partitions: 3, replicationFactor: 3, configs: { 'retention.ms': '3600000' },
+    }));
     expect(again.topic.id).toBe(created.topic.id);
     // A different request for the same name is refused.
     const dup = await call(clientFor(addresses.get(1 as NodeId)!), 'CreateTopic', { requestId: 'create-orders-2', name: TOPIC, partitions: 1, replicationFactor: 1 });

@@ -1,6 +1,7 @@
 // The partition checker (sim/checkers/partition-checker.ts), fed each anomaly it names by hand: lost
 // write, duplicate, inconsistent offsets (read vs read, replica vs replica, read vs replica, ack vs
-// read), non-monotonic and skipped reads, offsets not dense; and healthy histories, with retention,
+// read), non-monotonic and skipped reads, offsets not dense, replicas whose state diverged at one
+// applied index; and healthy histories, with retention,
 // plain-producer repeats and lagging replicas, that must report nothing.
 import { describe, expect, it } from 'vitest';
 import { PartitionChecker, type AckedRecord, type ReplicaLog } from '../../sim/checkers/partition-checker.ts';
@@ -9,7 +10,7 @@ const TP = 'orders/0';
 /** As in the simulator's workload: values of idempotent producers start with "i". */
 const checker = (): PartitionChecker => new PartitionChecker(() => 1_234, (v) => v.startsWith('i'));
 const recs = (from: number, ...values: string[]): { offset: number; value: string }[] => values.map((value, k) => ({ offset: from + k, value }));
-const replica = (node: number, logStartOffset: number, ...values: string[]): ReplicaLog => ({ node, topicPartition: TP, logStartOffset, records: recs(logStartOffset, ...values) });
+const replica = (node: number, logStartOffset: number, ...values: string[]): ReplicaLog => ({ node, topicPartition: TP, logStartOffset, records: recs(logStartOffset, ...values), appliedIndex: 0, state: '' });
 const ack = (offset: number, value: string, tp = TP): AckedRecord => ({ topicPartition: tp, offset, value, idempotent: value.startsWith('i') });
 const kinds = (c: PartitionChecker): string[] => c.violations.map((v) => v.checker);
 
@@ -65,8 +66,8 @@ describe('a healthy history reports nothing', () => {
     c.read('s', 'orders/0', 0, recs(0, 'i-a'));
     c.read('s', 'orders/1', 0, recs(0, 'i-b'));
     c.finalLogs([
-      { node: 1, topicPartition: 'orders/0', logStartOffset: 0, records: recs(0, 'i-a') },
-      { node: 1, topicPartition: 'orders/1', logStartOffset: 0, records: recs(0, 'i-b') },
+      { appliedIndex: 0, state: '', node: 1, topicPartition: 'orders/0', logStartOffset: 0, records: recs(0, 'i-a') },
+      { appliedIndex: 0, state: '', node: 1, topicPartition: 'orders/1', logStartOffset: 0, records: recs(0, 'i-b') },
     ]);
     expect(c.violations).toEqual([]);
   });
@@ -96,7 +97,7 @@ describe('lost write', () => {
     const c = checker();
     for (let o = 0; o < 8; o++) c.ack(ack(o, `i${o}`));
     const log = recs(0, 'i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7').map((r) => (r.offset === 5 ? { ...r, value: 'p-other' } : r));
-    c.finalLogs([{ node: 1, topicPartition: TP, logStartOffset: 0, records: log }]);
+    c.finalLogs([{ appliedIndex: 0, state: '', node: 1, topicPartition: TP, logStartOffset: 0, records: log }]);
     expect(kinds(c)).toContain('lost-write');
   });
 
@@ -236,26 +237,26 @@ describe('reads within a session', () => {
 describe('offsets not dense', () => {
   it('a gap in a replica log', () => {
     const c = checker();
-    c.finalLogs([{ node: 2, topicPartition: TP, logStartOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 1, value: 'b' }, { offset: 3, value: 'd' }] }]);
+    c.finalLogs([{ appliedIndex: 0, state: '', node: 2, topicPartition: TP, logStartOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 1, value: 'b' }, { offset: 3, value: 'd' }] }]);
     expect(kinds(c)).toEqual(['offsets-not-dense']);
     expect(c.violations[0]?.message).toMatch(/node 2 orders\/0: offset 3 follows 1/);
   });
 
   it('a replica log that does not start at its log start offset', () => {
     const c = checker();
-    c.finalLogs([{ node: 1, topicPartition: TP, logStartOffset: 2, records: recs(4, 'e', 'f') }]);
+    c.finalLogs([{ appliedIndex: 0, state: '', node: 1, topicPartition: TP, logStartOffset: 2, records: recs(4, 'e', 'f') }]);
     expect(kinds(c)).toEqual(['offsets-not-dense']);
   });
 
   it('a repeated offset in a replica log', () => {
     const c = checker();
-    c.finalLogs([{ node: 1, topicPartition: TP, logStartOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 0, value: 'a' }] }]);
+    c.finalLogs([{ appliedIndex: 0, state: '', node: 1, topicPartition: TP, logStartOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 0, value: 'a' }] }]);
     expect(kinds(c)).toEqual(['offsets-not-dense']);
   });
 
   it('only the broken replica is reported', () => {
     const c = checker();
-    c.finalLogs([replica(1, 0, 'a', 'b', 'c'), { node: 2, topicPartition: TP, logStartOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 2, value: 'c' }] }]);
+    c.finalLogs([replica(1, 0, 'a', 'b', 'c'), { appliedIndex: 0, state: '', node: 2, topicPartition: TP, logStartOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 2, value: 'c' }] }]);
     expect(kinds(c)).toEqual(['offsets-not-dense']);
     expect(c.violations[0]?.message).toMatch(/node 2/);
   });
@@ -273,5 +274,21 @@ describe('reporting', () => {
     const c = checker();
     c.fail('producer-error', 'boom');
     expect(c.violations).toEqual([{ checker: 'producer-error', message: 'boom', atMs: 1_234 }]);
+  });
+});
+
+describe('replica divergence', () => {
+  it('two replicas at the same applied index with different producer tables (producer state lost in a snapshot)', () => {
+    const c = checker();
+    const withState = (node: number, appliedIndex: number, state: string): ReplicaLog => ({ ...replica(node, 0, 'i1'), appliedIndex, state });
+    c.finalLogs([withState(1, 7, '{"nextOffset":1,"producers":[[1000,{}]]}'), withState(2, 7, '{"nextOffset":1,"producers":[]}')]);
+    expect(kinds(c)).toEqual(['replica-divergence']);
+    expect(c.violations[0]?.message).toMatch(/nodes 1 and 2 applied up to index 7/);
+  });
+
+  it('replicas at different applied indexes may differ (one is behind)', () => {
+    const c = checker();
+    c.finalLogs([{ ...replica(1, 0, 'i1'), appliedIndex: 7, state: 'a' }, { ...replica(2, 0, 'i1'), appliedIndex: 6, state: 'b' }]);
+    expect(c.violations).toEqual([]);
   });
 });

@@ -16,6 +16,8 @@ export interface NodeOptions {
   inflightMessagesMax?: number;
   uncommittedBytesMax?: number;
   snapshotChunkBytesMax?: number;
+  /** The host cannot snapshot on request (a partition snapshots only at its retention point). */
+  fixedSnapshots?: boolean;
   plantedBugs?: PlantedBugs;
   rng?: Rng;
 }
@@ -153,7 +155,7 @@ export class RaftCluster {
     }
     n.raw.advance();
     // The leader needs a snapshot newer than the stored one (e.g. one that includes a new member).
-    if (n.raw.takeSnapshotRequest()) {
+    if (n.raw.takeSnapshotRequest() && n.options.fixedSnapshots !== true) {
       n.storage.createSnapshot(n.appliedIndex, n.confState, encoder.encode(JSON.stringify(n.applied)));
       if (!quiet) this.log(`> ${id} took a snapshot at ${n.appliedIndex} on request`);
     }

@@ -325,18 +325,21 @@ describe('request-id deduplication', () => {
     expect(m.describeTopic('X')).toBeUndefined();
   });
 
-  it('a refused request is not remembered: its retry is evaluated afresh (brokers may have come up)', () => {
+  it('a refused request is remembered too: a late copy of it never takes effect; a new request id is evaluated afresh', () => {
     const m = new MetadataState();
     const first = m.applyCommand(createTopic('r1', 'orders', 1, 1));
     expect(codeOf(first)).toBe('INVALID_REPLICATION_FACTOR');
     const e = valueOf<{ epoch: number }>(m.applyCommand(register(1))).epoch;
     valueOf(m.applyCommand(unfence(1, e)));
     const v = m.version;
-    const retry = m.applyCommand(createTopic('r1', 'orders', 1, 1));
-    expect(valueOf<TopicDescription>(retry).name).toBe('orders');
+    // The same request again (a delayed copy of an attempt the client already saw refused): refused again.
+    expect(m.applyCommand(createTopic('r1', 'orders', 1, 1))).toEqual(first);
+    expect(m.version).toBe(v);
+    expect(m.listTopics()).toEqual([]);
+    const fresh = m.applyCommand(createTopic('r2', 'orders', 1, 1));
+    expect(valueOf<TopicDescription>(fresh).name).toBe('orders');
     expect(m.version).toBe(v + 1);
-    // From now on r1 is remembered: the ok answer, not TOPIC_ALREADY_EXISTS.
-    expect(m.applyCommand(createTopic('r1', 'orders', 1, 1))).toEqual(retry);
+    expect(m.applyCommand(createTopic('r2', 'orders', 1, 1))).toEqual(fresh);
     expect(m.version).toBe(v + 1);
   });
 
@@ -745,21 +748,38 @@ describe('properties over random command sequences', () => {
     }), { numRuns: RUNS });
   });
 
-  it('a repeated requestId returns the first ok result and changes nothing; a refused one is retried afresh', () => {
+  it('a repeated requestId returns the first answer (ok or refused) and changes nothing', () => {
     fc.assert(fc.property(scriptArb, (script) => {
-      const firstOk = new Map<string, ApplyResult>();
+      const firstAnswer = new Map<string, { command: string; result: ApplyResult }>();
       runScript(script, (m, c, r, before) => {
         if (!('requestId' in c)) return;
-        const earlier = firstOk.get(c.requestId);
+        const earlier = firstAnswer.get(c.requestId);
         if (earlier === undefined) {
-          if (r.ok) firstOk.set(c.requestId, r);
+          firstAnswer.set(c.requestId, { command: JSON.stringify(c), result: r });
           return;
         }
-        expect(r).toEqual(earlier);
+        // The same request again gets the first answer; another request under a used id is refused.
+        if (earlier.command === JSON.stringify(c)) expect(r).toEqual(earlier.result);
+        else expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
         expect(m.version).toBe(before.version);
         expect(image(m)).toEqual(before.image);
       });
     }), { numRuns: RUNS });
+  });
+
+  it('a request id reused for a different request is refused (a delete under a create\'s id deletes nothing)', () => {
+    const m = new MetadataState();
+    m.applyCommand({ type: 'register-broker', broker: 1 as NodeId, address: 'a:1', incarnation: 1 });
+    m.applyCommand({ type: 'unfence-broker', broker: 1 as NodeId, epoch: m.brokers.get(1 as NodeId)?.epoch ?? 0 });
+    const created = m.applyCommand({ type: 'create-topic', requestId: 'r1', name: 'orders', partitions: 1, replicationFactor: 1, configs: {} });
+    expect(created.ok).toBe(true);
+    const version = m.version;
+    const reused = m.applyCommand({ type: 'delete-topic', requestId: 'r1', name: 'orders' });
+    expect(reused).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(m.version).toBe(version);
+    expect(m.topics.has('orders')).toBe(true);
+    // The original request retried still gets its first answer.
+    expect(m.applyCommand({ type: 'create-topic', requestId: 'r1', name: 'orders', partitions: 1, replicationFactor: 1, configs: {} })).toEqual(created);
   });
 
   it('two instances applying the same records (one from encoded entries) agree on results, version and digest', () => {
