@@ -81,6 +81,7 @@ export class Driver {
   addReplica(r: Replica): void {
     assert(!this.replicas.has(r.group), `group ${r.group} already hosted`);
     this.replicas.set(r.group, r);
+    r.onWork = () => this.scheduleTurn();
     this.scheduleTurn();
   }
 
@@ -143,8 +144,10 @@ export class Driver {
     // Ascending group order: deterministic, and the same on every run of a seed.
     const groups = [...this.replicas.keys()].sort((a, b) => a - b);
     for (const g of groups) this.replicas.get(g)?.collect(this.batch);
-    this.maybeWrite();
+    // Messages first: nothing in the outbox waits for this write (those that do are queued by its
+    // completion), and a leader's appends then reach followers while its own fsync runs.
     this.flushOutbox();
+    this.maybeWrite();
     if (this.writesThisTurn > this.stats.writesPerTurnMax) this.stats.writesPerTurnMax = this.writesThisTurn;
   }
 

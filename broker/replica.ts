@@ -82,6 +82,8 @@ export class Replica {
   private readonly pending = new Map<Index, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readSeq = 0;
+  /** The leader when the pending reads were asked (a change loses the ones not yet answered). */
+  private readsLeader: NodeId = NONE;
   private ticks = 0;
   private lastTerm = -1;
   private lastRole = '';
@@ -89,6 +91,11 @@ export class Replica {
   private lastCommit = -1;
   private lastLast = -1;
   stopped = false;
+  /**
+   * Called when a request gave Raft new work (a proposal, a read, a transfer): the driver runs a turn
+   * now instead of at the next tick, or a proposal would wait up to a tick before it is sent.
+   */
+  onWork: () => void = () => {};
 
   constructor(
     readonly nodeId: NodeId,
@@ -140,6 +147,7 @@ export class Replica {
       return done({ ok: false, code, leader: r.leader });
     }
     this.pending.set(r.index, { term: r.term, deadline: this.ticks + this.options.requestTimeoutTicks, done });
+    this.onWork();
   }
 
   proposeConfChange(cc: Parameters<RawNode['proposeConfChange']>[0], done: (o: ProposeOutcome) => void): void {
@@ -147,6 +155,7 @@ export class Replica {
     const r = this.raw.proposeConfChange(cc);
     if (!r.ok) return done({ ok: false, code: r.code, leader: r.leader });
     this.pending.set(r.index, { term: r.term, deadline: this.ticks + this.options.requestTimeoutTicks, done });
+    this.onWork();
   }
 
   /** A linearizable read point (ReadIndex): done once the state machine has applied it. */
@@ -155,7 +164,9 @@ export class Replica {
     const ctx = `${this.nodeId}.${this.group}.${++this.readSeq}`;
     const r = this.raw.readIndex(ctx);
     if (!r.ok) return done({ ok: false, code: 'NOT_LEADER', leader: r.leader });
+    this.readsLeader = this.leader;
     this.reads.set(ctx, { deadline: this.ticks + this.options.requestTimeoutTicks, done, index: -1 as Index });
+    this.onWork();
   }
 
   tick(): void {
@@ -217,6 +228,7 @@ export class Replica {
         this.raw.onPersisted(persistAck);
       });
     }
+    this.failReadsOfOldLeader();
     this.answerReads();
     if (this.raw.takeSnapshotRequest()) this.snapshotNow(batch, false);
     else this.maybeCompact(batch);
@@ -260,6 +272,22 @@ export class Replica {
     // Same index, other term: our entry was overwritten by another leader's and will never commit.
     if (p.term === e.term) p.done({ ok: true, index: e.index, term: e.term, result });
     else p.done({ ok: false, code: 'PROPOSAL_LOST', leader: this.leader });
+  }
+
+  /**
+   * A read-index request still waiting for its index when leadership moves is lost with the old leader's
+   * state (forwarded to a node that died, or dropped when this node stepped down): fail it now, with the
+   * new leader as hint, instead of at its timeout. The caller retries.
+   */
+  private failReadsOfOldLeader(): void {
+    const lead = this.leader;
+    if (lead === this.readsLeader || this.reads.size === 0) return;
+    this.readsLeader = lead;
+    for (const [ctx, r] of this.reads) {
+      if (r.index >= 0) continue;
+      this.reads.delete(ctx);
+      r.done({ ok: false, code: 'NOT_LEADER', leader: lead });
+    }
   }
 
   private answerReads(): void {

@@ -247,7 +247,7 @@ function finalLogs(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelA
         const m = n.partitionMachine(g);
         const r = n.host.replica(g);
         if (m === undefined || r === undefined) return;
-        const records = m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).map((x) => ({ offset: x.offset, value: x.value === null ? '' : decoder.decode(x.value) }));
+        const records = m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).records.map((x) => ({ offset: x.offset, value: x.value === null ? '' : decoder.decode(x.value) }));
         const state = JSON.stringify({ nextOffset: m.nextOffset, producers: m.producers.toJSON() });
         out.push({ node: id, topicPartition: `${t.name}/${partition}`, logStartOffset: m.logStartOffset, records, appliedIndex: r.appliedIndex, state });
       });

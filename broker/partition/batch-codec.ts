@@ -1,7 +1,8 @@
 // The records of a partition's log: each Raft entry of a partition group is one command, a produce batch
 // or a retention trim. A produce batch carries its own CRC-32C over the records section (as a Kafka
-// record batch does), checked at apply and whenever records are decoded for a fetch: corrupt records are
-// never served.
+// record batch does), checked whenever records are decoded for a fetch: corrupt records are never served.
+// Its header also carries what applying it needs (record count, size, newest timestamp), so every replica
+// applies a batch without decoding its records: only the leader decodes them, when a fetch reads them.
 import { ByteReader, ByteWriter } from '../codec/bytes.ts';
 import { crc32c } from '../codec/crc32c.ts';
 
@@ -41,8 +42,32 @@ export type PartitionCommand =
     }
   | { readonly type: 'trim'; readonly logStartOffset: number };
 
-const VERSION = 1;
+const VERSION = 2;
 const NULL_LENGTH = 0xffffffff;
+const COMMAND_PRODUCE = 1;
+const COMMAND_TRIM = 2;
+/** More records than this in one batch is a malformed batch (max.message.bytes allows far fewer). */
+const RECORDS_PER_BATCH_MAX = 1_000_000;
+const HEADERS_PER_RECORD_MAX = 10_000;
+
+/** A produce batch as applying it sees it: the header, and the records still encoded. */
+export interface EncodedBatch {
+  readonly producer: ProducerInfo | null;
+  readonly appendTimeMs: number;
+  readonly guessedBaseOffset: number;
+  readonly recordCount: number;
+  /** Sum of recordBytes() over the records (what retention and fetch sizes count). */
+  readonly recordBytes: number;
+  /** Newest record timestamp, a record without one counting as appendTimeMs. */
+  readonly maxTimestamp: number;
+  readonly crc: number;
+  /** The encoded records section (a view into the entry's bytes). */
+  readonly records: Uint8Array;
+}
+
+export type CommandHeader =
+  | { readonly type: 'produce'; readonly batch: EncodedBatch }
+  | { readonly type: 'trim'; readonly logStartOffset: number };
 
 function writeNullable(w: ByteWriter, b: Uint8Array | null): void {
   if (b === null) w.u32(NULL_LENGTH);
@@ -66,66 +91,96 @@ export function encodeCommand(c: PartitionCommand): Uint8Array {
   const w = new ByteWriter(64);
   w.u8(VERSION);
   if (c.type === 'trim') {
-    w.u8(2).num(c.logStartOffset);
+    w.u8(COMMAND_TRIM).num(c.logStartOffset);
     return w.finish();
   }
   const records = encodeRecords(c.records);
-  w.u8(1);
+  let bytes = 0;
+  let maxTimestamp = -1;
+  for (const r of c.records) {
+    bytes += recordBytes(r);
+    const ts = r.timestamp >= 0 ? r.timestamp : c.appendTimeMs;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+  }
+  w.u8(COMMAND_PRODUCE);
   w.num(c.producer?.producerId ?? -1).num(c.producer?.producerEpoch ?? -1).num(c.producer?.baseSequence ?? -1);
   w.num(c.appendTimeMs).num(c.guessedBaseOffset);
+  w.u32(c.records.length).num(bytes).num(maxTimestamp);
   w.u32(crc32c(records));
   w.bytes(records);
   return w.finish();
 }
 
 export type DecodeResult = { readonly ok: true; readonly command: PartitionCommand } | { readonly ok: false; readonly error: string };
+export type HeaderResult = { readonly ok: true; readonly command: CommandHeader } | { readonly ok: false; readonly error: string };
+
+/** Reads a command without decoding (or checksumming) its records: what every replica does at apply. */
+export function decodeCommandHeader(bytes: Uint8Array): HeaderResult {
+  const r = new ByteReader(bytes);
+  if (r.u8() !== VERSION) return { ok: false, error: 'unknown batch version' };
+  const type = r.u8();
+  if (type === COMMAND_TRIM) {
+    const logStartOffset = r.uint();
+    return r.done() ? { ok: true, command: { type: 'trim', logStartOffset } } : { ok: false, error: 'malformed trim' };
+  }
+  if (type !== COMMAND_PRODUCE) return { ok: false, error: `unknown command type ${type}` };
+  const producerId = r.num();
+  const producerEpoch = r.num();
+  const baseSequence = r.num();
+  const appendTimeMs = r.num();
+  const guessedBaseOffset = r.num();
+  const recordCount = r.u32();
+  const size = r.uint();
+  const maxTimestamp = r.num();
+  const crc = r.u32();
+  const records = r.bytes();
+  if (!r.done() || recordCount === 0 || recordCount > RECORDS_PER_BATCH_MAX) return { ok: false, error: 'malformed produce batch' };
+  const producer = producerId < 0 ? null : { producerId, producerEpoch, baseSequence };
+  return { ok: true, command: { type: 'produce', batch: { producer, appendTimeMs, guessedBaseOffset, recordCount, recordBytes: size, maxTimestamp, crc, records } } };
+}
 
 function readNullable(r: ByteReader): Uint8Array | null {
   const n = r.u32();
   if (n === NULL_LENGTH) return null;
-  return r.raw(n).slice();
+  return r.raw(n);
 }
 
+/** Decodes a records section. Keys, values and header values are views into `bytes` (no copies). */
 export function decodeRecords(bytes: Uint8Array): ProduceRecord[] | undefined {
   const r = new ByteReader(bytes);
   const count = r.u32();
-  if (count > 1_000_000) return undefined;
+  if (count > RECORDS_PER_BATCH_MAX) return undefined;
   const out: ProduceRecord[] = [];
   for (let i = 0; i < count && r.ok; i++) {
     const timestamp = r.num();
     const key = readNullable(r);
     const value = readNullable(r);
     const hc = r.u32();
-    if (hc > 10_000) return undefined;
+    if (hc > HEADERS_PER_RECORD_MAX) return undefined;
     const headers: Header[] = [];
-    for (let k = 0; k < hc && r.ok; k++) headers.push({ key: r.str(), value: r.bytes().slice() });
+    for (let k = 0; k < hc && r.ok; k++) headers.push({ key: r.str(), value: r.bytes() });
     out.push({ key, value, headers, timestamp });
   }
   return r.done() ? out : undefined;
 }
 
+/** The batch's records, if its checksum holds and they match its header; else why not. */
+export function decodeBatchRecords(b: EncodedBatch): { readonly ok: true; readonly records: ProduceRecord[] } | { readonly ok: false; readonly error: string } {
+  if (crc32c(b.records) !== b.crc) return { ok: false, error: 'record batch checksum mismatch' };
+  const records = decodeRecords(b.records);
+  if (records === undefined || records.length !== b.recordCount) return { ok: false, error: 'malformed records' };
+  return { ok: true, records };
+}
+
+/** Decodes a whole command, records included (checksum verified). */
 export function decodeCommand(bytes: Uint8Array): DecodeResult {
-  const r = new ByteReader(bytes);
-  if (r.u8() !== VERSION) return { ok: false, error: 'unknown batch version' };
-  const type = r.u8();
-  if (type === 2) {
-    const logStartOffset = r.uint();
-    return r.done() ? { ok: true, command: { type: 'trim', logStartOffset } } : { ok: false, error: 'malformed trim' };
-  }
-  if (type !== 1) return { ok: false, error: `unknown command type ${type}` };
-  const producerId = r.num();
-  const producerEpoch = r.num();
-  const baseSequence = r.num();
-  const appendTimeMs = r.num();
-  const guessedBaseOffset = r.num();
-  const crc = r.u32();
-  const records = r.bytes();
-  if (!r.done()) return { ok: false, error: 'malformed produce batch' };
-  if (crc32c(records) !== crc) return { ok: false, error: 'record batch checksum mismatch' };
-  const decoded = decodeRecords(records);
-  if (decoded === undefined) return { ok: false, error: 'malformed records' };
-  const producer = producerId < 0 ? null : { producerId, producerEpoch, baseSequence };
-  return { ok: true, command: { type: 'produce', producer, appendTimeMs, records: decoded, guessedBaseOffset } };
+  const h = decodeCommandHeader(bytes);
+  if (!h.ok) return h;
+  if (h.command.type === 'trim') return { ok: true, command: h.command };
+  const b = h.command.batch;
+  const d = decodeBatchRecords(b);
+  if (!d.ok) return d;
+  return { ok: true, command: { type: 'produce', producer: b.producer, appendTimeMs: b.appendTimeMs, records: d.records, guessedBaseOffset: b.guessedBaseOffset } };
 }
 
 /** UTF-8 length of a string, without encoding it. */

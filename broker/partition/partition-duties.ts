@@ -119,7 +119,10 @@ export class PartitionDuties {
         bestMatch = pr.match;
       }
     }
-    if (best !== undefined) replica.raw.transferLeader(best);
+    if (best !== undefined) {
+      replica.raw.transferLeader(best);
+      replica.onWork();
+    }
   }
 
   /** Hands off every partition this node leads (it cannot serve them: no metadata image). */

@@ -9,7 +9,7 @@
 // that state at hand, the machine keeps a lagging copy ("base") that trims advance.
 import type { StateMachine } from '../replica.ts';
 import type { Entry, Index } from '../../raft/types.ts';
-import { decodeCommand, recordBytes, type ProduceRecord, type ProducerInfo } from './batch-codec.ts';
+import { decodeBatchRecords, decodeCommandHeader, recordBytes, type EncodedBatch, type ProduceRecord } from './batch-codec.ts';
 import { ProducerTable, type ProducerEntry, type ProducerUpdate } from './producer-state.ts';
 
 export type PartitionErrorCode =
@@ -19,15 +19,25 @@ export type ApplyOutcome =
   | { readonly ok: true; readonly baseOffset: number; readonly logAppendTimeMs: number; readonly duplicate: boolean }
   | { readonly ok: false; readonly code: PartitionErrorCode; readonly message: string };
 
-/** A committed batch kept in memory for fetches. */
+/** A committed batch kept in memory for fetches, still encoded (decoded when a fetch reads it). */
 export interface StoredBatch {
   readonly baseOffset: number;
-  readonly records: readonly ProduceRecord[];
+  readonly count: number;
   /** Raft index of the entry that carried it. */
   readonly raftIndex: Index;
   readonly bytes: number;
   readonly maxTimestamp: number;
+  readonly encoded: EncodedBatch;
 }
+
+/** What read() found: records, and whether it stopped at a batch whose checksum failed. */
+export interface ReadResult {
+  readonly records: FetchedRecord[];
+  readonly corrupt: boolean;
+}
+
+/** Decoded batches kept for further reads (consumers tail the newest ones). */
+const DECODED_BATCHES_KEPT = 256;
 
 export interface FetchedRecord {
   readonly offset: number;
@@ -73,6 +83,8 @@ export class PartitionMachine implements StateMachine {
   producers = new ProducerTable();
   private base: BaseState = { index: 0 as Index, nextOffset: 0, logStartOffset: 0, producers: new ProducerTable() };
   private effects: Effect[] = [];
+  /** Recently decoded batches by base offset, oldest first (a small cache for repeated reads). */
+  private readonly decoded = new Map<number, readonly ProduceRecord[]>();
   /** Called after each applied batch (wakes long-polling fetches). */
   onAppend: () => void = () => {};
 
@@ -82,37 +94,31 @@ export class PartitionMachine implements StateMachine {
 
   apply(e: Entry): unknown {
     if (e.data.byteLength === 0) return undefined;
-    const d = decodeCommand(e.data);
+    const d = decodeCommandHeader(e.data);
     if (!d.ok) return { ok: false, code: 'CORRUPT_RECORD', message: d.error } satisfies ApplyOutcome;
     const c = d.command;
     if (c.type === 'trim') {
       this.trim(c.logStartOffset, e.index);
       return undefined;
     }
-    return this.produce(e.index, c.producer, c.appendTimeMs, c.records, c.guessedBaseOffset);
+    return this.produce(e.index, c.batch);
   }
 
-  private produce(index: Index, producer: ProducerInfo | null, appendTimeMs: number, records: readonly ProduceRecord[], guessed: number): ApplyOutcome {
+  /** Applies a batch from its header alone: offsets, size and producer state need no record decoded. */
+  private produce(index: Index, b: EncodedBatch): ApplyOutcome {
+    const { producer, appendTimeMs, recordCount: count } = b;
     let update: ProducerUpdate | null = null;
     if (producer !== null) {
-      const check = this.producers.check(producer.producerId, producer.producerEpoch, producer.baseSequence, records.length);
+      const check = this.producers.check(producer.producerId, producer.producerEpoch, producer.baseSequence, count);
       if (check.kind === 'duplicate') return { ok: true, baseOffset: check.baseOffset, logAppendTimeMs: appendTimeMs, duplicate: true };
       if (check.kind === 'error') return { ok: false, code: check.code, message: check.message };
     }
-    const baseOffset = this.bugs.offsetsAtAppend === true && guessed >= 0 ? guessed : this.nextOffset;
-    let bytes = 0;
-    let maxTimestamp = -1;
-    const stamped = records.map((r) => {
-      bytes += recordBytes(r);
-      const ts = r.timestamp >= 0 ? r.timestamp : appendTimeMs;
-      if (ts > maxTimestamp) maxTimestamp = ts;
-      return ts === r.timestamp ? r : { ...r, timestamp: ts };
-    });
-    this.batches.push({ baseOffset, records: stamped, raftIndex: index, bytes, maxTimestamp });
-    this.nextOffset = baseOffset + records.length;
-    this.retainedBytes += bytes;
+    const baseOffset = this.bugs.offsetsAtAppend === true && b.guessedBaseOffset >= 0 ? b.guessedBaseOffset : this.nextOffset;
+    this.batches.push({ baseOffset, count, raftIndex: index, bytes: b.recordBytes, maxTimestamp: b.maxTimestamp, encoded: b });
+    this.nextOffset = baseOffset + count;
+    this.retainedBytes += b.recordBytes;
     if (producer !== null) {
-      update = { producerId: producer.producerId, epoch: producer.producerEpoch, batch: { firstSeq: producer.baseSequence, lastSeq: producer.baseSequence + records.length - 1, baseOffset } };
+      update = { producerId: producer.producerId, epoch: producer.producerEpoch, batch: { firstSeq: producer.baseSequence, lastSeq: producer.baseSequence + count - 1, baseOffset } };
       this.producers.record(update);
     }
     this.effects.push({ index, nextOffsetAfter: this.nextOffset, update });
@@ -125,8 +131,9 @@ export class PartitionMachine implements StateMachine {
     if (to <= this.logStartOffset) return;
     while (this.head < this.batches.length) {
       const b = this.batches[this.head] as StoredBatch;
-      if (b.baseOffset + b.records.length > to) break;
+      if (b.baseOffset + b.count > to) break;
       this.retainedBytes -= b.bytes;
+      this.decoded.delete(b.baseOffset);
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.batches.length) {
@@ -173,6 +180,7 @@ export class PartitionMachine implements StateMachine {
     this.batches = [];
     this.head = 0;
     this.effects = [];
+    this.decoded.clear();
     this.retainedBytes = 0;
   }
 
@@ -194,36 +202,55 @@ export class PartitionMachine implements StateMachine {
     return lo;
   }
 
-  /** Records from `offset` on, up to about `maxBytes` (always at least one record if any). */
-  read(offset: number, maxBytes: number): FetchedRecord[] {
+  /**
+   * Records from `offset` on, up to about `maxBytes` (always at least one record if any). Stops before a
+   * batch whose checksum fails (corrupt: true): corrupt records are never served.
+   */
+  read(offset: number, maxBytes: number): ReadResult {
     const out: FetchedRecord[] = [];
-    if (offset >= this.nextOffset || this.head >= this.batches.length) return out;
+    if (offset >= this.nextOffset || this.head >= this.batches.length) return { records: out, corrupt: false };
     let bytes = 0;
     for (let k = this.batchAt(offset); k < this.batches.length; k++) {
       const b = this.batches[k] as StoredBatch;
-      for (let j = 0; j < b.records.length; j++) {
+      const records = this.recordsOf(b);
+      if (records === undefined) return { records: out, corrupt: true };
+      for (let j = 0; j < records.length; j++) {
         const o = b.baseOffset + j;
         if (o < offset || o < this.logStartOffset) continue;
-        const r = b.records[j] as ProduceRecord;
+        const r = records[j] as ProduceRecord;
         const size = recordBytes(r);
-        if (out.length > 0 && bytes + size > maxBytes) return out;
+        if (out.length > 0 && bytes + size > maxBytes) return { records: out, corrupt: false };
         bytes += size;
         out.push({ offset: o, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
       }
     }
-    return out;
+    return { records: out, corrupt: false };
   }
 
-  /** First offset whose record timestamp is >= ts, or nextOffset if none. */
+  /** First offset whose record timestamp is >= ts, or nextOffset if none (corrupt batches are skipped). */
   offsetForTimestamp(ts: number): number {
     for (let k = this.head; k < this.batches.length; k++) {
       const b = this.batches[k] as StoredBatch;
       if (b.maxTimestamp < ts) continue;
-      for (let j = 0; j < b.records.length; j++) {
-        if ((b.records[j] as ProduceRecord).timestamp >= ts && b.baseOffset + j >= this.logStartOffset) return b.baseOffset + j;
+      const records = this.recordsOf(b) ?? [];
+      for (let j = 0; j < records.length; j++) {
+        if ((records[j] as ProduceRecord).timestamp >= ts && b.baseOffset + j >= this.logStartOffset) return b.baseOffset + j;
       }
     }
     return this.nextOffset;
+  }
+
+  /** A batch's records with log-append timestamps filled in, or undefined if its checksum fails. */
+  private recordsOf(b: StoredBatch): readonly ProduceRecord[] | undefined {
+    const cached = this.decoded.get(b.baseOffset);
+    if (cached !== undefined) return cached;
+    const d = decodeBatchRecords(b.encoded);
+    if (!d.ok) return undefined;
+    const appendTimeMs = b.encoded.appendTimeMs;
+    const records = d.records.map((r) => (r.timestamp >= 0 ? r : { ...r, timestamp: appendTimeMs }));
+    this.decoded.set(b.baseOffset, records);
+    if (this.decoded.size > DECODED_BATCHES_KEPT) this.decoded.delete(this.decoded.keys().next().value as number);
+    return records;
   }
 
   /**

@@ -179,7 +179,9 @@ export class PartitionService {
     const answer = (): void => {
       const now = this.ctx.machine(at.group);
       if (now === undefined) return done(err('NOT_LEADER', 'the partition moved away while waiting'));
-      const records = now.read(req.offset, Math.min(req.maxBytes, FETCH_BYTES_MAX));
+      const { records, corrupt } = now.read(req.offset, Math.min(req.maxBytes, FETCH_BYTES_MAX));
+      // A corrupt batch is never served: the records before it are, and a fetch that starts at it fails.
+      if (corrupt && records.length === 0) return done(err('CORRUPT_RECORD', `the batch at offset ${req.offset} of ${req.topic}/${req.partition} failed its checksum on this replica`));
       done({ ok: true, value: { topic: req.topic, partition: req.partition, records, highWatermark: now.nextOffset, logStartOffset: now.logStartOffset } });
     };
     if (req.offset < m.nextOffset || req.maxWaitMs === 0) return answer();

@@ -19,6 +19,13 @@ export interface Reaction {
 /** Retries of one partition request are bounded by its deadline; this only guards against a zero-delay spin. */
 export const PARTITION_RETRIES_MAX = 10_000;
 
+/**
+ * Backoff between attempts at a partition's leader stays short (Kafka's retry.backoff.ms is 100): during
+ * a failover the followers keep naming the dead leader until they elect a new one, so the attempts fail
+ * fast and often, and a backoff grown to seconds would make the client notice the new leader late.
+ */
+export const LEADER_RETRY_BACKOFF_MS_MAX = 250;
+
 export class LeaderRouter {
   /** DescribeTopic calls in flight, one per topic, shared by every request that needs it. */
   private readonly describing = new Map<string, Promise<void>>();
@@ -102,7 +109,8 @@ export class LeaderRouter {
   toLeader<T>(topic: string, partition: number, deadlineAtMs: number, attempt: (address: string) => Promise<T>): Promise<T> {
     let avoid: string | undefined;
     let address: string | undefined;
-    const limits: RetryLimits = { ...this.backoff, retriesMax: PARTITION_RETRIES_MAX, deadlineAtMs };
+    const backoffMsMax = Math.max(this.backoff.backoffMsMin, Math.min(this.backoff.backoffMsMax, LEADER_RETRY_BACKOFF_MS_MAX));
+    const limits: RetryLimits = { ...this.backoff, backoffMsMax, retriesMax: PARTITION_RETRIES_MAX, deadlineAtMs };
     return withRetries(this.env, limits, async () => {
       address = undefined;
       const a = await this.leaderAddress(topic, partition, avoid);

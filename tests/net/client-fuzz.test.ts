@@ -318,7 +318,9 @@ describe('bad input over the wire', () => {
       stream.on('end', resolve);
       stream.on('error', reject);
     });
-    const n = 400;
+    // Enough requests that some arrive while STREAM_INFLIGHT_MAX are still committing, however fast the
+    // node commits (a few hundred were not always enough once commits took a millisecond).
+    const n = 2_000;
     for (let i = 0; i < n; i++) stream.write({ correlationId: i, request: { topic: LEDGER, hasPartition: true, partition: 0, records: [record(null, `burst-${i}`)] } });
     stream.end();
     await ended;

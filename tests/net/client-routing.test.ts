@@ -131,8 +131,9 @@ describe('leader routing', () => {
     }).catch((e: unknown) => e);
     await vi.runAllTimersAsync();
     expect(await p).toMatchObject({ code: 'NOT_ENOUGH_REPLICAS' });
-    // 0, 25, 75, 175, 375; the next would start at 775.
-    expect(attempts).toBe(5);
+    // Delays are half the ceiling (random() = 0); ceilings double from 50 ms, capped at
+    // LEADER_RETRY_BACKOFF_MS_MAX (250): attempts at 0, 25, 75, 175, 300, 425; the next would start at 550.
+    expect(attempts).toBe(6);
   });
 });
 

@@ -1,18 +1,29 @@
 // The records of a partition's log (broker/partition/batch-codec.ts): produce and trim commands
 // survive encode/decode unchanged (null vs empty keys and values, headers, timestamps of -1, with and
-// without producer info); a single flipped bit anywhere in a produce batch's records section is caught
-// by its CRC-32C; decoding arbitrary bytes never throws; recordBytes counts what size limits count.
+// without producer info); the header alone tells apply the record count, size and newest timestamp;
+// a single flipped bit anywhere in a produce batch's records section is caught by its CRC-32C; decoding
+// arbitrary bytes never throws; recordBytes counts what size limits count.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeCommand, decodeRecords, encodeCommand, encodeRecords, recordBytes, type PartitionCommand, type ProduceRecord,
+  decodeBatchRecords, decodeCommand, decodeCommandHeader, decodeRecords, encodeCommand, encodeRecords, recordBytes, type PartitionCommand, type ProduceRecord,
 } from '../../../broker/partition/batch-codec.ts';
 import { ByteWriter } from '../../../broker/codec/bytes.ts';
 import { crc32c } from '../../../broker/codec/crc32c.ts';
 import { bytes, pid, produce, rec, trim } from './support.ts';
 
-/** version u8, type u8, producerId, producerEpoch, baseSequence, appendTimeMs, guessedBaseOffset (f64 each), crc u32, length u32. */
-const RECORDS_AT = 1 + 1 + 5 * 8 + 4 + 4;
+/**
+ * version u8, type u8, producerId, producerEpoch, baseSequence, appendTimeMs, guessedBaseOffset (f64 each),
+ * record count u32, record bytes f64, max timestamp f64, crc u32, length u32.
+ */
+const RECORDS_AT = 1 + 1 + 5 * 8 + 4 + 8 + 8 + 4 + 4;
+
+/** A hand-built produce batch (version 2) around a records section, claiming `count` records. */
+function batchAround(body: Uint8Array, count = 1): Uint8Array {
+  const w = new ByteWriter();
+  w.u8(2).u8(1).num(-1).num(-1).num(-1).num(0).num(-1).u32(count).num(0).num(0).u32(crc32c(body)).bytes(body);
+  return w.finish();
+}
 
 const EXAMPLES: readonly PartitionCommand[] = [
   produce(['a']),
@@ -84,12 +95,29 @@ describe('round trip', () => {
     expect(idem.type === 'produce' && idem.producer).toEqual({ producerId: 7, producerEpoch: 3, baseSequence: 11 });
   });
 
-  it('decoded records do not alias the encoded buffer', () => {
+  it('decoded keys, values and header values are views into the entry (no copies; entries are immutable)', () => {
     const data = encodeCommand(produce([{ key: bytes('kk'), value: bytes('vv'), headers: [{ key: 'h', value: bytes('hh') }], timestamp: -1 }]));
     const d = decodeCommand(data);
     if (!d.ok || d.command.type !== 'produce') throw new Error('decode failed');
-    data.fill(0);
-    expect(d.command.records[0]).toEqual({ key: bytes('kk'), value: bytes('vv'), headers: [{ key: 'h', value: bytes('hh') }], timestamp: -1 });
+    const r = d.command.records[0] as ProduceRecord;
+    for (const view of [r.key, r.value, r.headers[0]?.value]) expect(view?.buffer).toBe(data.buffer);
+  });
+
+  it('the header alone gives apply the record count, their size and the newest timestamp (append time for records without one)', () => {
+    const records = [rec('a', { timestamp: 7 }), { key: bytes('k'), value: null, headers: [{ key: 'h', value: bytes('hv') }], timestamp: -1 }];
+    const h = decodeCommandHeader(encodeCommand({ type: 'produce', producer: pid(3, 1, 9), appendTimeMs: 500, records, guessedBaseOffset: -1 }));
+    if (!h.ok || h.command.type !== 'produce') throw new Error('header decode failed');
+    const b = h.command.batch;
+    expect({ count: b.recordCount, bytes: b.recordBytes, maxTs: b.maxTimestamp, producer: b.producer, appendTimeMs: b.appendTimeMs })
+      .toEqual({ count: 2, bytes: recordBytes(records[0] as ProduceRecord) + recordBytes(records[1] as ProduceRecord), maxTs: 500, producer: pid(3, 1, 9), appendTimeMs: 500 });
+    expect(decodeBatchRecords(b)).toEqual({ ok: true, records });
+  });
+
+  it('a header claiming a record count other than the records section holds is malformed', () => {
+    const body = encodeRecords([rec('a'), rec('b')]);
+    expect(decodeCommand(batchAround(body, 2)).ok).toBe(true);
+    expect(decodeCommand(batchAround(body, 3))).toEqual({ ok: false, error: 'malformed records' });
+    expect(decodeCommandHeader(batchAround(body, 0))).toEqual({ ok: false, error: 'malformed produce batch' });
   });
 
   it('any command decodes to itself (property)', () => {
@@ -163,7 +191,7 @@ describe('corruption', () => {
   it('unknown versions and command types are refused', () => {
     const data = encodeCommand(produce(['a']));
     const v = data.slice();
-    v[0] = 2;
+    v[0] = 1;
     expect(decodeCommand(v)).toEqual({ ok: false, error: 'unknown batch version' });
     const t = data.slice();
     t[1] = 3;
@@ -179,9 +207,7 @@ describe('corruption', () => {
 
   it('records with a valid checksum but a malformed body are refused as malformed', () => {
     const body = encodeRecords([rec('a')]).subarray(0, 10);
-    const w = new ByteWriter();
-    w.u8(1).u8(1).num(-1).num(-1).num(-1).num(0).num(-1).u32(crc32c(body)).bytes(body);
-    expect(decodeCommand(w.finish())).toEqual({ ok: false, error: 'malformed records' });
+    expect(decodeCommand(batchAround(body))).toEqual({ ok: false, error: 'malformed records' });
   });
 });
 
@@ -196,7 +222,7 @@ describe('arbitrary input never throws', () => {
   it('decodeCommand on random bytes after a valid header', () => {
     fc.assert(fc.property(fc.constantFrom(1, 2, 3), fc.uint8Array({ maxLength: 200 }), (type, rest) => {
       const b = new Uint8Array(2 + rest.byteLength);
-      b[0] = 1;
+      b[0] = 2;
       b[1] = type;
       b.set(rest, 2);
       expect(typeof decodeCommand(b).ok).toBe('boolean');
@@ -205,9 +231,7 @@ describe('arbitrary input never throws', () => {
 
   it('decodeCommand on random records with a valid checksum (reaches the record decoder)', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (body) => {
-      const w = new ByteWriter();
-      w.u8(1).u8(1).num(-1).num(-1).num(-1).num(0).num(-1).u32(crc32c(body)).bytes(body);
-      const d = decodeCommand(w.finish());
+      const d = decodeCommand(batchAround(body));
       expect(d.ok || d.error === 'malformed records').toBe(true);
     }), { numRuns: 1_000 });
   });

@@ -1,5 +1,5 @@
 // The partition state machine (broker/partition/partition-machine.ts), entry by entry: dense offsets
-// assigned at apply (empty entries, trims, refused and corrupt batches take none), idempotent
+// assigned at apply (empty entries, trims, refused batches and corrupt headers take none), idempotent
 // duplicates answered with the original offset, reads from an offset within a byte budget, retention
 // trims of whole batches, retention targets by size and by time, offsetForTimestamp, and the
 // compaction point that snapshots describe.
@@ -8,8 +8,8 @@ import { encodeCommand, recordBytes } from '../../../broker/partition/batch-code
 import { PartitionMachine, type ApplyOutcome } from '../../../broker/partition/partition-machine.ts';
 import { bytes, contents, entryOf, Feeder, offsetOf, pid, produce, rec, text, trim, view } from './support.ts';
 
-const values = (m: PartitionMachine, from = m.logStartOffset, maxBytes = Number.MAX_SAFE_INTEGER): (string | null)[] => m.read(from, maxBytes).map((r) => text(r.value));
-const offsets = (m: PartitionMachine, from: number, maxBytes = Number.MAX_SAFE_INTEGER): number[] => m.read(from, maxBytes).map((r) => r.offset);
+const values = (m: PartitionMachine, from = m.logStartOffset, maxBytes = Number.MAX_SAFE_INTEGER): (string | null)[] => m.read(from, maxBytes).records.map((r) => text(r.value));
+const offsets = (m: PartitionMachine, from: number, maxBytes = Number.MAX_SAFE_INTEGER): number[] => m.read(from, maxBytes).records.map((r) => r.offset);
 
 describe('offsets', () => {
   it('are dense, batch after batch, starting at 0', () => {
@@ -42,28 +42,40 @@ describe('offsets', () => {
     expect(m.nextOffset).toBe(1);
   });
 
-  it('a corrupt batch is CORRUPT_RECORD and takes no offsets', () => {
+  it('a batch with a corrupt header is CORRUPT_RECORD and takes no offsets', () => {
+    const f = new Feeder(new PartitionMachine());
+    f.produce(['a']);
+    const data = encodeCommand(produce(['b', 'c']));
+    data[0] = 9; // the version byte
+    expect(f.apply(data)).toMatchObject({ ok: false, code: 'CORRUPT_RECORD' });
+    expect(f.apply(new Uint8Array([9, 9, 9]))).toMatchObject({ ok: false, code: 'CORRUPT_RECORD' });
+    expect(f.m.nextOffset).toBe(1);
+    expect(f.produce(['d'])).toMatchObject({ baseOffset: 1 });
+  });
+
+  it('a batch whose records fail their checksum takes its offsets (apply reads only the header, on every replica alike) but is never served', () => {
     const f = new Feeder(new PartitionMachine());
     f.produce(['a']);
     const data = encodeCommand(produce(['b', 'c']));
     data[data.byteLength - 1] = (data[data.byteLength - 1] as number) ^ 1;
-    expect(f.apply(data)).toMatchObject({ ok: false, code: 'CORRUPT_RECORD', message: expect.stringMatching(/checksum/) });
-    expect(f.apply(new Uint8Array([9, 9, 9]))).toMatchObject({ ok: false, code: 'CORRUPT_RECORD' });
-    expect(f.m.nextOffset).toBe(1);
-    expect(f.produce(['d'])).toMatchObject({ baseOffset: 1 });
+    expect(f.apply(data)).toMatchObject({ ok: true, baseOffset: 1 });
+    expect(f.produce(['d'])).toMatchObject({ baseOffset: 3 });
+    expect(f.m.read(0, Number.MAX_SAFE_INTEGER)).toMatchObject({ corrupt: true, records: [{ offset: 0 }] });
+    expect(f.m.read(1, Number.MAX_SAFE_INTEGER)).toEqual({ corrupt: true, records: [] });
+    expect(f.m.read(3, Number.MAX_SAFE_INTEGER)).toMatchObject({ corrupt: false, records: [{ offset: 3 }] });
   });
 
   it('stamps records without a timestamp with the append time; keeps the producer\'s otherwise', () => {
     const f = new Feeder(new PartitionMachine());
     const o = f.produce([rec('a'), rec('b', { timestamp: 77 }), rec('c', { timestamp: 0 })], null, 5_000);
     expect(o).toEqual({ ok: true, baseOffset: 0, logAppendTimeMs: 5_000, duplicate: false });
-    expect(f.m.read(0, Number.MAX_SAFE_INTEGER).map((r) => r.timestamp)).toEqual([5_000, 77, 0]);
+    expect(f.m.read(0, Number.MAX_SAFE_INTEGER).records.map((r) => r.timestamp)).toEqual([5_000, 77, 0]);
   });
 
   it('reads back keys, null values and headers as produced', () => {
     const f = new Feeder(new PartitionMachine());
     f.produce([{ key: bytes('k'), value: null, headers: [{ key: 'h', value: bytes('v') }], timestamp: 3 }, { key: null, value: new Uint8Array(0), headers: [], timestamp: 4 }]);
-    expect(f.m.read(0, Number.MAX_SAFE_INTEGER)).toEqual([
+    expect(f.m.read(0, Number.MAX_SAFE_INTEGER).records).toEqual([
       { offset: 0, key: bytes('k'), value: null, headers: [{ key: 'h', value: bytes('v') }], timestamp: 3 },
       { offset: 1, key: null, value: new Uint8Array(0), headers: [], timestamp: 4 },
     ]);
@@ -144,9 +156,9 @@ describe('read', () => {
 
   it('at or past the high watermark returns nothing', () => {
     const m = sample().m;
-    expect(m.read(6, 1_000)).toEqual([]);
-    expect(m.read(100, 1_000)).toEqual([]);
-    expect(new PartitionMachine().read(0, 1_000)).toEqual([]);
+    expect(m.read(6, 1_000).records).toEqual([]);
+    expect(m.read(100, 1_000).records).toEqual([]);
+    expect(new PartitionMachine().read(0, 1_000).records).toEqual([]);
   });
 
   it('stops within maxBytes, across batches', () => {
@@ -225,7 +237,7 @@ describe('trim (retention)', () => {
     expect(f.m.nextOffset).toBe(6);
     expect(f.m.retainedBytes).toBe(0);
     expect(f.m.batchCount).toBe(0);
-    expect(f.m.read(0, 1_000)).toEqual([]);
+    expect(f.m.read(0, 1_000).records).toEqual([]);
     expect(f.produce(['g'])).toMatchObject({ baseOffset: 6 });
     expect(contents(f.m)).toEqual([{ offset: 6, value: 'g' }]);
   });
@@ -280,7 +292,7 @@ describe('compaction point', () => {
     r.restore(m.snapshot(), m.compactableIndex());
     expect(r.nextOffset).toBe(2);
     expect(r.logStartOffset).toBe(2);
-    expect(r.read(0, 1_000)).toEqual([]);
+    expect(r.read(0, 1_000).records).toEqual([]);
     for (const e of entries.slice(2)) r.apply(e);
     expect(view(r)).toEqual(view(m));
     expect(r.producers.toJSON()).toEqual(m.producers.toJSON());

@@ -16,7 +16,7 @@ import type { Clock, TimerHandle } from '../../../broker/ports.ts';
 import type { ProposeOutcome, Replica, ReplicaErrorCode } from '../../../broker/replica.ts';
 import { MetadataState } from '../../../controller/metadata.ts';
 import { index, NONE, nodeId, term, type NodeId } from '../../../raft/types.ts';
-import { bytes, rec, text, trim } from './support.ts';
+import { bytes, produce, rec, text, trim } from './support.ts';
 
 // ---- the fake node -----------------------------------------------------------------------------
 
@@ -495,6 +495,18 @@ describe('fetch and listOffsets on the leader', () => {
     expect(r.records.map((x) => [x.offset, text(x.value)])).toEqual([[1, 'b'], [2, 'c']]);
     expect(r).toMatchObject({ topic: 'orders', partition: 0, highWatermark: 3, logStartOffset: 0 });
     expect(valueOf(fetchWith(n, { ...goodFetch, maxBytes: 1 })).records).toHaveLength(1);
+  });
+
+  it('a batch whose records fail their checksum is never served: the records before it are, a fetch at it is CORRUPT_RECORD', () => {
+    const { n, leader } = withData();
+    const data = encodeCommand(produce(['d', 'e']));
+    data[data.byteLength - 1] = (data[data.byteLength - 1] as number) ^ 1;
+    leader.machine.apply({ term: term(1), index: index(50), type: 'normal', data });
+    n.svc.produce({ ...good, records: [rec('f')] }, () => {});
+    leader.commitAll();
+    expect(valueOf(fetchWith(n, { ...goodFetch, offset: 1 })).records.map((x) => text(x.value))).toEqual(['b', 'c']);
+    expect(codeOf(fetchWith(n, { ...goodFetch, offset: 3 }))).toBe('CORRUPT_RECORD');
+    expect(valueOf(fetchWith(n, { ...goodFetch, offset: 5 })).records.map((x) => text(x.value))).toEqual(['f']);
   });
 
   it('an offset outside [logStartOffset, highWatermark] → OFFSET_OUT_OF_RANGE', () => {

@@ -211,7 +211,7 @@ describe('restore from the snapshot at compactableIndex, then replay the rest', 
     const b = restored(snap, {});
     expect(b.nextOffset).toBe(2);
     // Restored alone (without the replay) it is at index 1's state: the batch at index 2 is still to come.
-    expect(b.read(0, 1_000)).toEqual([]);
+    expect(b.read(0, 1_000).records).toEqual([]);
   });
 
   it('successive restores (a follower restored from a replica that was itself restored) still agree (property)', () => {

@@ -48,7 +48,7 @@ export class Feeder {
 
 /** The machine's whole retained log as (offset, value) pairs. */
 export function contents(m: PartitionMachine): { offset: number; value: string | null }[] {
-  return m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).map((r) => ({ offset: r.offset, value: text(r.value) }));
+  return m.read(m.logStartOffset, Number.MAX_SAFE_INTEGER).records.map((r) => ({ offset: r.offset, value: text(r.value) }));
 }
 
 /** Offsets and retained contents: what two replicas of the same log must agree on. */
