@@ -46,11 +46,17 @@ function print(r: Record<string, unknown>): void {
   else console.log(Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)}`).join('  '));
 }
 
-async function leaders(client: KeelClient): Promise<string[]> {
+/**
+ * Leader addresses once every partition is led by its preferred replica: a few seconds after the topic
+ * is created, leadership settles there (one leader per node) and stays, so no run measures a handover.
+ */
+async function leaders(client: KeelClient, timeoutMs = 30_000): Promise<string[]> {
+  const until = performance.now() + timeoutMs;
   for (;;) {
     const t = await client.describeTopic(TOPIC);
     const addrs = t.partitions.map((p) => p.leaderAddress);
-    if (addrs.every((a) => a !== '')) return addrs;
+    const settled = t.partitions.every((p) => p.leaderAddress !== '' && p.leader === p.replicas[0]);
+    if (settled || (performance.now() > until && addrs.every((a) => a !== ''))) return addrs;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

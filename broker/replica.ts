@@ -130,11 +130,15 @@ export class Replica {
     const r = this.raw.raft;
     if (r.role !== 'leader') return 0;
     let n = 0;
-    for (const id of r.tracker.voterIds()) {
-      const pr = r.tracker.progress.get(id);
-      if (id === this.nodeId || (pr !== undefined && r.ticksTotal - pr.lastHeardTick < r.cfg.electionTicks)) n++;
-    }
+    for (const id of r.tracker.voterIds()) if (id === this.nodeId || this.heardFromRecently(id)) n++;
     return n;
+  }
+
+  /** Leader only: `id` answered within the last election timeout. */
+  heardFromRecently(id: NodeId): boolean {
+    const r = this.raw.raft;
+    const pr = r.tracker.progress.get(id);
+    return r.role === 'leader' && pr !== undefined && r.ticksTotal - pr.lastHeardTick < r.cfg.electionTicks;
   }
 
   // ---- requests ---------------------------------------------------------------------------

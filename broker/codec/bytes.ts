@@ -73,8 +73,14 @@ export class ByteWriter {
     return this.at;
   }
 
+  /** A view of bytes [start, end) written so far (valid until the next write). */
+  written(start: number, end: number): Uint8Array {
+    return this.buf.subarray(start, end);
+  }
+
+  /** The bytes written: the buffer itself when it is exactly full (no copy), else a copy. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.at);
+    return this.at === this.buf.length ? this.buf : this.buf.slice(0, this.at);
   }
 }
 

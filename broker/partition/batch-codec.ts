@@ -74,8 +74,8 @@ function writeNullable(w: ByteWriter, b: Uint8Array | null): void {
   else w.bytes(b);
 }
 
-export function encodeRecords(records: readonly ProduceRecord[]): Uint8Array {
-  const w = new ByteWriter(64 + records.length * 32);
+/** Writes the records section (count, then each record) at the writer's position. */
+function writeRecords(w: ByteWriter, records: readonly ProduceRecord[]): void {
   w.u32(records.length);
   for (const r of records) {
     w.num(r.timestamp);
@@ -84,17 +84,19 @@ export function encodeRecords(records: readonly ProduceRecord[]): Uint8Array {
     w.u32(r.headers.length);
     for (const h of r.headers) w.str(h.key).bytes(h.value);
   }
+}
+
+export function encodeRecords(records: readonly ProduceRecord[]): Uint8Array {
+  const w = new ByteWriter(64 + records.length * 32);
+  writeRecords(w, records);
   return w.finish();
 }
 
+/** Bytes of the fixed part of a produce command, before its records section. */
+const PRODUCE_HEADER_BYTES = 1 + 1 + 5 * 8 + 4 + 8 + 8 + 4 + 4;
+
 export function encodeCommand(c: PartitionCommand): Uint8Array {
-  const w = new ByteWriter(64);
-  w.u8(VERSION);
-  if (c.type === 'trim') {
-    w.u8(COMMAND_TRIM).num(c.logStartOffset);
-    return w.finish();
-  }
-  const records = encodeRecords(c.records);
+  if (c.type === 'trim') return new ByteWriter(16).u8(VERSION).u8(COMMAND_TRIM).num(c.logStartOffset).finish();
   let bytes = 0;
   let maxTimestamp = -1;
   for (const r of c.records) {
@@ -102,12 +104,20 @@ export function encodeCommand(c: PartitionCommand): Uint8Array {
     const ts = r.timestamp >= 0 ? r.timestamp : c.appendTimeMs;
     if (ts > maxTimestamp) maxTimestamp = ts;
   }
-  w.u8(COMMAND_PRODUCE);
+  // One pass into a buffer of the exact size (so finish() copies nothing): the records section is written
+  // in place and checksummed where it lies. A record encodes in recordBytes() + 4 bytes (its timestamp,
+  // lengths and header count take 20, recordBytes counts 16 for them).
+  const w = new ByteWriter(PRODUCE_HEADER_BYTES + 4 + bytes + 4 * c.records.length);
+  w.u8(VERSION).u8(COMMAND_PRODUCE);
   w.num(c.producer?.producerId ?? -1).num(c.producer?.producerEpoch ?? -1).num(c.producer?.baseSequence ?? -1);
   w.num(c.appendTimeMs).num(c.guessedBaseOffset);
   w.u32(c.records.length).num(bytes).num(maxTimestamp);
-  w.u32(crc32c(records));
-  w.bytes(records);
+  const crcAt = w.placeholder();
+  const lengthAt = w.placeholder();
+  const start = w.length;
+  writeRecords(w, c.records);
+  w.patchU32(lengthAt, w.length - start);
+  w.patchU32(crcAt, crc32c(w.written(start, w.length)));
   return w.finish();
 }
 

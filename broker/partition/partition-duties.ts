@@ -1,7 +1,9 @@
 // What the leader of each partition group does on its own, a few times a second: tells the controller it
 // leads (so clients find it), enforces retention (a replicated trim), carries out reassignments (add the
 // new replica as a learner, promote it once caught up while removing the old one through a joint
-// configuration, then report completion), and moves leadership away from a broker shutting down.
+// configuration, then report completion), moves leadership away from a broker shutting down, and hands
+// it back to the preferred replica (the first of the replica list, which placement balances across
+// brokers) once that one is back and caught up, as Kafka's auto leader rebalancing does.
 import type { ControllerService } from '../controller-service.ts';
 import type { MetadataState, PartitionRecord } from '../../controller/metadata.ts';
 import type { ConfChange, NodeId } from '../../raft/types.ts';
@@ -22,11 +24,18 @@ export interface DutiesContext {
 
 /** A learner counts as caught up once it is this close to the leader's commit index. */
 const CATCH_UP_SLACK_ENTRIES = 16;
+/**
+ * Duty rounds a leader keeps leadership before handing it to the preferred replica: long enough that a
+ * replica which just came back proves itself, and that leadership does not flap during an election storm.
+ */
+export const PREFERRED_LEADER_DELAY_ROUNDS = 10;
 
 export class PartitionDuties {
   private readonly reported = new Map<number, number>();
   /** One duty action in flight per group and kind, so a slow commit does not pile up proposals. */
   private readonly busy = new Set<string>();
+  /** Per group led here: the term, and duty rounds led in it. */
+  private readonly leadership = new Map<number, { term: number; rounds: number }>();
 
   constructor(private readonly ctx: DutiesContext) {}
 
@@ -34,14 +43,44 @@ export class PartitionDuties {
     const me = this.ctx.metadata.brokers.get(this.ctx.nodeId);
     const shuttingDown = me?.shuttingDown === true;
     for (const { group, replica, machine } of this.ctx.partitions()) {
-      if (!replica.isLeader) continue;
+      if (!replica.isLeader) {
+        this.leadership.delete(group);
+        continue;
+      }
       const p = this.ctx.metadata.partitions.get(group);
       if (p === undefined) continue;
       this.reportLeadership(group, replica);
       this.retention(group, p, replica, machine);
       if (p.target !== null) this.reassign(group, p, replica);
       if (shuttingDown) this.moveLeadershipAway(replica);
+      else if (p.target === null && this.ledLongEnough(group, replica)) this.preferLeader(p, replica);
     }
+  }
+
+  private ledLongEnough(group: number, replica: Replica): boolean {
+    const term = replica.raw.raft.term;
+    const l = this.leadership.get(group);
+    if (l === undefined || l.term !== term) {
+      this.leadership.set(group, { term, rounds: 1 });
+      return false;
+    }
+    l.rounds++;
+    return l.rounds > PREFERRED_LEADER_DELAY_ROUNDS;
+  }
+
+  /** Hands leadership to the preferred replica if it is a healthy, caught-up voter. */
+  private preferLeader(p: PartitionRecord, replica: Replica): void {
+    const preferred = p.replicas[0];
+    if (preferred === undefined || preferred === this.ctx.nodeId) return;
+    const b = this.ctx.metadata.brokers.get(preferred);
+    if (b === undefined || b.fenced || b.shuttingDown || b.decommissioned) return;
+    const status = replica.raw.status();
+    const pr = status.progress.get(preferred);
+    if (status.leadTransferee !== 0 || pr === undefined || pr.isLearner || !replica.heardFromRecently(preferred) || !status.config.voters.includes(preferred)) return;
+    if (pr.match < status.commit) return;
+    replica.raw.transferLeader(preferred);
+    replica.onWork();
+    this.leadership.delete(p.group);
   }
 
   private once(key: string, start: (finished: () => void) => void): void {

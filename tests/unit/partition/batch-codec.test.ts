@@ -276,3 +276,13 @@ describe('recordBytes', () => {
     }));
   });
 });
+
+describe('encoded size', () => {
+  it('a produce command is exactly its header plus recordBytes() + 4 per record (the encoder sizes its buffer so)', () => {
+    fc.assert(fc.property(anyProduce, (c) => {
+      if (c.type !== 'produce') return;
+      const sum = c.records.reduce((n, r) => n + recordBytes(r) + 4, 0);
+      expect(encodeCommand(c).byteLength).toBe(RECORDS_AT + 4 + sum);
+    }), { numRuns: 300 });
+  });
+});
