@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { SCENARIOS, scenarioByName, type Scenario } from '../scenarios/catalog.ts';
-import { DEFAULT_PARAMS, runGenerated, runSeed, type RunParams } from '../scenarios/runner.ts';
+import { DATA_PARTITIONS_DEFAULT, DEFAULT_PARAMS, runGenerated, runSeed, type RunParams } from '../scenarios/runner.ts';
 import { readSeedFile, writeSeedFile } from '../scenarios/seed-files.ts';
 import type { RunResult } from '../sim/raft-run.ts';
 import { fail, printTable } from './output.ts';
@@ -118,25 +118,38 @@ function replayCommand(file: string, o: { trace?: boolean; json?: boolean }): vo
   if (r.ok !== wanted) process.exitCode = 1;
 }
 
-/** The standard benchmark scenario: 3 nodes, steady proposals, swarm faults. */
-function benchCommand(o: { json?: boolean; seeds: string; system: string }): void {
+/**
+ * The standard benchmark scenario: 3 nodes, swarm faults, and either steady proposals to one Raft group
+ * (system raft, the default) or the whole system with `partitions` data partitions (system keel).
+ */
+function benchCommand(o: { json?: boolean; seeds: string; system: string; partitions?: string }): void {
   const n = parseIntOption(o.seeds, 'seeds') ?? 20;
   const swarm = scenarioByName('swarm') as Scenario;
-  const params: RunParams = { ...DEFAULT_PARAMS, system: o.system === 'raft' ? 'raft' : 'keel' };
+  const system = o.system === 'keel' ? 'keel' : 'raft';
+  const partitions = parseIntOption(o.partitions, 'partitions') ?? DATA_PARTITIONS_DEFAULT;
+  const params: RunParams = { ...DEFAULT_PARAMS, system, dataPartitions: partitions };
   // Warm-up runs so the JIT settles before measuring.
   for (let s = 0; s < 3; s++) runSeed(swarm, 1_000_000 + s, params, 0);
   let events = 0;
   let simulatedMs = 0;
   const started = performance.now();
   let failures = 0;
+  let recordsAcked = 0;
+  let writesPerTurnMax = 0;
   for (let s = 1; s <= n; s++) {
     const r = runSeed(swarm, s, params, 0).result;
     events += r.events;
     simulatedMs += r.simulatedMs;
+    recordsAcked += r.stats['producedRecordsAcked'] ?? 0;
+    writesPerTurnMax = Math.max(writesPerTurnMax, r.stats['writesPerTurnMax'] ?? 0);
     if (!r.ok) failures++;
   }
   const wallMs = performance.now() - started;
-  const out = { scenario: 'swarm', system: params.system, seeds: n, events, eventsPerSec: Math.round(events / (wallMs / 1000)), simulatedMs, wallMs: Math.round(wallMs), speedup: Math.round(simulatedMs / wallMs), failures };
+  const keel = system === 'keel' ? { partitions, recordsAcked, recordsAckedPerSimulatedSec: Math.round(recordsAcked / (simulatedMs / 1000)) } : {};
+  const out = {
+    scenario: 'swarm', system, seeds: n, events, eventsPerSec: Math.round(events / (wallMs / 1000)), simulatedMs, wallMs: Math.round(wallMs),
+    speedup: Math.round(simulatedMs / wallMs), ...keel, storageSyncsPerNodeTurnMax: writesPerTurnMax, failures,
+  };
   if (o.json) console.log(JSON.stringify(out));
   else printTable(Object.keys(out), [Object.values(out).map((v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v)))]);
 }
@@ -171,7 +184,8 @@ export function addSimCommands(program: Command): void {
   sim.command('bench')
     .description('simulator speed on the standard scenario (3 nodes, steady proposals, swarm faults)')
     .option('--seeds <n>', 'seeds to run', '20')
-    .option('--system <system>', '"keel" or "raft"', 'keel')
+    .option('--system <system>', '"raft" (steady proposals to one group) or "keel" (the whole system)', 'raft')
+    .option('--partitions <n>', 'keel system: data partitions (split over topics d0 and d1)', String(DATA_PARTITIONS_DEFAULT))
     .option('--json', 'one JSON document')
     .action(benchCommand);
 }

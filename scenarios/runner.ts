@@ -23,7 +23,12 @@ export interface RunParams {
   readonly healMs: number;
   readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
   readonly keepTraceLines: boolean;
+  /** keel system: partitions of the data workload, split over topics d0 and d1 (default 6). */
+  readonly dataPartitions?: number;
 }
+
+/** Data partitions of the standard keel runs (d0 and d1, 3 each). */
+export const DATA_PARTITIONS_DEFAULT = 6;
 
 export const DEFAULT_PARAMS: RunParams = { system: 'keel', safetyMs: 10_000, healMs: 10_000, plantedBugs: {}, keepTraceLines: false };
 
@@ -43,7 +48,7 @@ export function runGenerated(seed: number, scenario: string, gen: Generated, par
       raftKnobs: { ...DEFAULT_KNOBS, ...gen.raft },
       plantedBugs: params.plantedBugs,
       keepTraceLines: params.keepTraceLines,
-      dataTopics: [{ name: 'd0', partitions: 3 }, { name: 'd1', partitions: 3 }],
+      dataTopics: dataTopics(params.dataPartitions ?? DATA_PARTITIONS_DEFAULT),
       producers: 4,
     });
   }
@@ -65,6 +70,12 @@ export function runGenerated(seed: number, scenario: string, gen: Generated, par
     plantedBugs: params.plantedBugs,
     keepTraceLines: params.keepTraceLines,
   });
+}
+
+/** d0 takes the larger half, d1 (the topic with tiny retention) the rest. */
+function dataTopics(partitions: number): { name: string; partitions: number }[] {
+  const d1 = Math.floor(partitions / 2);
+  return [{ name: 'd0', partitions: partitions - d1 }, ...(d1 > 0 ? [{ name: 'd1', partitions: d1 }] : [])];
 }
 
 export interface SeedOutcome {
