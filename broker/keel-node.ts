@@ -140,7 +140,10 @@ export class KeelNode {
       this.hostingDirty = false;
       this.hosting.sync();
     }
-    if (this.ticks % DUTY_EVERY_TICKS !== 0) return;
+    if (this.ticks % DUTY_EVERY_TICKS !== 0) {
+      if (this.host.replica(CONTROLLER_GROUP) !== undefined) this.duties.reportNewLeaders();
+      return;
+    }
     // Without a metadata image (the controller replica stepped aside) this node cannot serve its
     // partitions: it hands their leadership to other replicas instead of holding them hostage.
     if (this.host.replica(CONTROLLER_GROUP) === undefined && this.host.started) this.duties.handOffAll();

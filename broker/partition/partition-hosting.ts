@@ -8,6 +8,13 @@ import type { NodeHost } from '../node-host.ts';
 import { CONTROLLER_GROUP, type GroupId } from '../ports.ts';
 import { dropGroupOps } from '../storage-codec.ts';
 
+/**
+ * Ticks a new partition's preferred replica waits before its early campaign: enough for the commit of
+ * the topic's creation to reach the other replicas (the controller leader sends it at once) and for
+ * them to create the group.
+ */
+const NEW_GROUP_CAMPAIGN_DELAY_TICKS = 2;
+
 const tombstoneKey = (g: GroupId): string => `t/${g.toString(16).padStart(8, '0')}`;
 
 export class PartitionHosting {
@@ -50,8 +57,10 @@ export class PartitionHosting {
 
   private addReplica(group: GroupId, p: PartitionRecord): void {
     if (p.initialReplicas.includes(this.nodeId) && !this.tombstones.has(group)) {
-      // One of the partition's first replicas: every one of them bootstraps the same snapshot.
-      this.host.createGroup(group, p.initialReplicas);
+      // One of the partition's first replicas: every one of them bootstraps the same snapshot. The
+      // preferred one (first of the list) stands for election early, so the partition is soon writable.
+      const replica = this.host.createGroup(group, p.initialReplicas);
+      if (p.initialReplicas[0] === this.nodeId) replica.campaignSoon(NEW_GROUP_CAMPAIGN_DELAY_TICKS);
       return;
     }
     // Added later (reassignment), or re-added after being moved away: start empty; the leader adds this

@@ -27,6 +27,16 @@ describe('a three-node cluster of real processes', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** The partition's leader as the controller knows it; leaders are reported asynchronously, so poll. */
+  async function leaderOf(topic: string, partition: number): Promise<number> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const leader = (await client.describeTopic(topic)).partitions.find((p) => p.partition === partition)?.leader ?? 0;
+      if (leader > 0 || Date.now() > deadline) return leader;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   it('survives kill -9 of a partition leader while producing: every acknowledged record once, in order', async () => {
     cluster.start();
     await cluster.waitUntilReady(60_000);
@@ -40,8 +50,7 @@ describe('a three-node cluster of real processes', () => {
       if (i === Math.floor(RECORDS / 3)) {
         await Promise.all(sends.slice(-200));
         // kill -9 the leader of partition 0 mid-stream, and bring it back a little later.
-        const t = await client.describeTopic('it-orders');
-        const leader = t.partitions[0]?.leader ?? 0;
+        const leader = await leaderOf('it-orders', 0);
         expect(leader).toBeGreaterThan(0);
         killed = leader;
         await cluster.kill9(leader);
