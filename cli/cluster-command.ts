@@ -53,7 +53,7 @@ async function clusterUp(o: { nodes: string; dataDir: string; basePort: string; 
     const leader = [...statuses.values()][0]?.controllerLeader ?? 0;
     const bootstrap = cluster.bootstrap.join(',');
     if (o.json) {
-      console.log(JSON.stringify({ nodes: cluster.nodes.map((n) => ({ id: n.id, address: n.address, dataDir: n.dir, log: n.log, controllerLeader: n.id === leader })), bootstrap }));
+      console.log(JSON.stringify({ nodes: cluster.nodes.map((n) => ({ id: n.id, address: n.address, pid: cluster.pid(n.id) ?? null, dataDir: n.dir, log: n.log, controllerLeader: n.id === leader })), bootstrap }));
       return;
     }
     console.log(`\nKeel cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${count} node${count === 1 ? '' : 's'} on 127.0.0.1\n`);

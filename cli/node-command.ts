@@ -6,6 +6,7 @@ import type { LogLevel } from '../net/logger.ts';
 import type { NodeId } from '../raft/types.ts';
 import { parseAddressList } from './bootstrap.ts';
 import { fail } from './output.ts';
+import { PARENT_PID_ENV } from './process-cluster.ts';
 
 interface NodeStartOptions {
   id: string;
@@ -61,6 +62,24 @@ async function nodeStart(o: NodeStartOptions): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  exitWithParent(stop);
+}
+
+const PARENT_CHECK_MS = 500;
+
+/**
+ * A node started by `keel cluster up` stops (cleanly) when that process is gone, even if it died by
+ * SIGKILL and could not stop its nodes: an orphan is re-parented, so its parent pid changes.
+ */
+function exitWithParent(stop: () => void): void {
+  const parent = Number(process.env[PARENT_PID_ENV]);
+  if (!Number.isSafeInteger(parent) || parent <= 0) return;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
 
 export function addNodeCommands(program: Command): void {

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { KeelClient } from '../net/client/keel-client.ts';
 import type { ClusterStatus } from '../net/client/keel-client.ts';
 
+/** Set for the node processes started here: the pid they must not outlive (see `keel node start`). */
+export const PARENT_PID_ENV = 'KEEL_PARENT_PID';
+
 const KEEL_BIN = fileURLToPath(new URL('../bin/keel.js', import.meta.url));
 
 export interface ProcessClusterOptions {
@@ -49,6 +52,11 @@ export class ProcessCluster {
     return this.procs.map((p) => p.address);
   }
 
+  /** The node's process id while it runs. */
+  pid(id: number): number | undefined {
+    return this.proc(id).child?.pid;
+  }
+
   isRunning(id: number): boolean {
     return this.proc(id).child !== null;
   }
@@ -65,7 +73,7 @@ export class ProcessCluster {
     for (const p of this.procs) {
       if ((only !== undefined && p.id !== only) || p.child !== null) continue;
       mkdirSync(p.dir, { recursive: true });
-      const child = spawn(process.execPath, [KEEL_BIN, 'node', 'start', '--id', String(p.id), '--data-dir', p.dir, '--listen', p.address, '--peers', peers, '--log-file', p.log], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [KEEL_BIN, 'node', 'start', '--id', String(p.id), '--data-dir', p.dir, '--listen', p.address, '--peers', peers, '--log-file', p.log], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) } });
       p.child = child;
       p.expectedExit = false;
       for (const stream of [child.stdout, child.stderr]) {

@@ -39,7 +39,7 @@ export function addProduceCommand(program: Command): void {
           failed++;
           const message = e instanceof Error ? e.message : String(e);
           if (o.json) console.log(JSON.stringify({ error: { code: errorCode(e), message }, value: line }));
-          else if (failed <= 5) console.error(`error: record not acknowledged: ${message}`);
+          else if (failed <= 5) console.error(`error: record not acknowledged: ${message} (${errorCode(e)})`);
         }));
       }
       await producer.flush();

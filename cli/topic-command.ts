@@ -1,6 +1,6 @@
 // `keel topic create|list|describe|delete`.
 import type { Command } from 'commander';
-import type { TopicInfo } from '../net/client/keel-client.ts';
+import type { KeelClient, TopicInfo } from '../net/client/keel-client.ts';
 import { printTable } from './output.ts';
 import { positiveInt, withClient, type ClientOptions } from './client-command.ts';
 
@@ -30,6 +30,19 @@ function printTopic(t: TopicInfo): void {
   ]));
 }
 
+/** Leaders are elected and reported just after a topic is created: the description once they are known. */
+const LEADERS_WAIT_MS = 3_000;
+
+async function withLeaders(c: KeelClient, created: TopicInfo): Promise<TopicInfo> {
+  const deadline = Date.now() + LEADERS_WAIT_MS;
+  let t = created;
+  while (t.partitions.some((p) => p.leader === 0) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    t = await c.describeTopic(t.name);
+  }
+  return t;
+}
+
 export function addTopicCommands(program: Command): void {
   const topic = program.command('topic').description('create, list, describe and delete topics');
   const common = (c: Command): Command => c.option('--bootstrap <addresses>', 'host:port[,host:port] (default: $KEEL_BOOTSTRAP or the cluster up ports)').option('--json', 'print JSON').option('--timeout <seconds>', 'give up after this long');
@@ -39,7 +52,8 @@ export function addTopicCommands(program: Command): void {
     .option('--replicas <n>', 'replication factor', '3')
     .option('--config <key=value...>', 'topic config (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)', [])
     .action((name: string, o: ClientOptions & { partitions: string; replicas: string; config: string[] }) => withClient(o, async (c) => {
-      const t = await c.createTopic(name, { partitions: positiveInt(o.partitions, 'partitions', 1), replicationFactor: positiveInt(o.replicas, 'replicas', 3), configs: parseConfigs(o.config) });
+      const created = await c.createTopic(name, { partitions: positiveInt(o.partitions, 'partitions', 1), replicationFactor: positiveInt(o.replicas, 'replicas', 3), configs: parseConfigs(o.config) });
+      const t = await withLeaders(c, created);
       if (o.json) console.log(JSON.stringify(t));
       else {
         console.log(`created topic ${name}`);

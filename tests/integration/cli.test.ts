@@ -1,0 +1,127 @@
+// The `keel` command as a user types it (DESIGN.md §8): `keel cluster up --json` in the background, then
+// topic, produce and consume commands against it — tables by default, JSON with --json, a non-zero exit
+// code and a one-line reason for bad input (invalid topic name, unknown topic, oversized record,
+// unreachable bootstrap address). Last, `cluster up` is killed with SIGKILL: its nodes must not outlive it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const KEEL = resolve('bin/keel.js');
+
+interface CliResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+function keel(args: readonly string[], input = ''): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [KEEL, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+/** Running (a zombie, exited but not yet reaped by whoever adopted it, counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: kill(pid, 0) is all we know
+  }
+}
+
+describe('the keel command against a cluster started with `keel cluster up`', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keel-cli-'));
+  const basePort = 21_000 + Math.floor(Math.random() * 20_000);
+  let up: ChildProcess;
+  let nodePids: number[] = [];
+  let bootstrap = '';
+  const at = (): string[] => ['--bootstrap', bootstrap];
+
+  beforeAll(async () => {
+    up = spawn(process.execPath, [KEEL, 'cluster', 'up', '--json', '--data-dir', dataDir, '--base-port', String(basePort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ready = await new Promise<{ nodes: { pid: number }[]; bootstrap: string }>((done, fail) => {
+      const lines = createInterface({ input: up.stdout as NodeJS.ReadableStream });
+      lines.on('line', (line) => {
+        if (line.startsWith('{"nodes"')) done(JSON.parse(line) as { nodes: { pid: number }[]; bootstrap: string });
+      });
+      up.on('exit', (code) => fail(new Error(`cluster up exited with ${code}`)));
+    });
+    nodePids = ready.nodes.map((n) => n.pid);
+    bootstrap = ready.bootstrap;
+  }, 90_000);
+
+  afterAll(async () => {
+    if (up.exitCode === null) up.kill('SIGTERM');
+    for (const pid of nodePids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates, lists and describes topics, as tables and as JSON', async () => {
+    const created = await keel(['topic', 'create', 'cli-demo', '--partitions', '3', '--replicas', '3', ...at()]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('created topic cli-demo');
+    expect(created.stdout).toMatch(/PARTITION\s+LEADER\s+REPLICAS/);
+    const list = await keel(['topic', 'list', '--json', ...at()]);
+    expect(JSON.parse(list.stdout)).toEqual({ topics: ['cli-demo'] });
+    const described = await keel(['topic', 'describe', 'cli-demo', '--json', ...at()]);
+    const t = JSON.parse(described.stdout) as { partitions: { replicas: number[] }[] };
+    expect(t.partitions.map((p) => [...p.replicas].sort())).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    const status = await keel(['cluster', 'status', '--json', ...at()]);
+    expect(status.code, status.stderr).toBe(0);
+  }, 60_000);
+
+  it('produces one record per line and consumes them back', async () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `line-${i}`);
+    const produced = await keel(['produce', 'cli-demo', '--json', ...at()], `${lines.join('\n')}\n`);
+    expect(produced.code, produced.stderr).toBe(0);
+    const acks = produced.stdout.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; partition: number; offset: number; value: string });
+    expect(acks.map((a) => a.value).sort()).toEqual([...lines].sort());
+    expect(new Set(acks.map((a) => `${a.partition}/${a.offset}`)).size).toBe(300);
+    const consumed = await keel(['consume', 'cli-demo', '--from-beginning', '--max', '300', '--json', ...at()]);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const records = consumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { partition: number; offset: number; value: string });
+    expect(records.map((r) => r.value).sort()).toEqual([...lines].sort());
+    for (const r of records) expect(acks).toContainEqual(expect.objectContaining({ partition: r.partition, offset: r.offset, value: r.value }));
+  }, 60_000);
+
+  it('refuses bad input with a reason and a non-zero exit code', async () => {
+    const badName = await keel(['topic', 'create', 'no/slashes', ...at()]);
+    expect(badName.code).not.toBe(0);
+    expect(badName.stderr).toMatch(/INVALID_TOPIC|invalid/i);
+    const unknown = await keel(['topic', 'describe', 'no-such-topic', ...at()]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/does not exist|UNKNOWN_TOPIC/);
+    const small = await keel(['topic', 'create', 'cli-small', '--partitions', '1', '--replicas', '1', '--config', 'max.message.bytes=200', ...at()]);
+    expect(small.code, small.stderr).toBe(0);
+    const tooLarge = await keel(['produce', 'cli-small', ...at()], `${'x'.repeat(1_000)}\n`);
+    expect(tooLarge.code).not.toBe(0);
+    expect(tooLarge.stderr).toMatch(/RECORD_TOO_LARGE|too large/i);
+    const badConfig = await keel(['topic', 'create', 'cli-bad-config', '--config', 'no.such.config=1', ...at()]);
+    expect(badConfig.code).not.toBe(0);
+    expect(badConfig.stderr).toMatch(/INVALID_CONFIG|config/i);
+    const unreachable = await keel(['topic', 'list', '--bootstrap', '127.0.0.1:1', '--timeout', '2']);
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/127\.0\.0\.1:1/);
+  }, 60_000);
+
+  it('stops its nodes when `cluster up` itself is killed with SIGKILL', async () => {
+    expect(nodePids.length).toBe(3);
+    expect(nodePids.every(alive)).toBe(true);
+    up.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (nodePids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(nodePids.filter(alive)).toEqual([]);
+  }, 30_000);
+});
