@@ -58,6 +58,20 @@ describe('preferred leaders', () => {
     expect(new Set(leaders(app, 'orders').map(([p]) => p)).size).toBe(3);
   });
 
+  it('a new topic is led by its preferred replicas, and the metadata says so, within half a second', () => {
+    const { w, app } = startCluster(9);
+    expect(createTopic(w, app, 'orders', 6)).toBe(true);
+    const createdAtMs = w.now;
+    const reported = (): boolean => {
+      const t = app(ids[0] as NodeId).node.metadata.topics.get('orders');
+      return t !== undefined && t.groups.every((g) => app(ids[0] as NodeId).node.metadata.partitions.get(g)?.leader !== 0);
+    };
+    // Without the early campaign a new group waits a randomized election timeout (10-20 ticks of 50 ms)
+    // and its leader is reported at the next duty round (10 ticks).
+    expect(runUntilConverged(w, 500, () => allPreferred(leaders(app, 'orders')) && reported())).toBe(true);
+    expect(w.now - createdAtMs).toBeLessThan(500);
+  });
+
   it('leadership moved away from the preferred replica comes back to it', () => {
     const { w, app } = startCluster(8);
     expect(createTopic(w, app, 'orders', 1)).toBe(true);
