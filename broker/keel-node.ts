@@ -108,6 +108,7 @@ export class KeelNode {
       controller: this.controller,
       clock: ports.clock,
       logger: ports.logger,
+      replicas: this.host.driver.replicas,
       partitions: () => this.hostedPartitions(),
     });
     this.host.driver.onTick(() => this.onTick());
@@ -140,10 +141,8 @@ export class KeelNode {
       this.hostingDirty = false;
       this.hosting.sync();
     }
-    if (this.ticks % DUTY_EVERY_TICKS !== 0) {
-      if (this.host.replica(CONTROLLER_GROUP) !== undefined) this.duties.reportNewLeaders();
-      return;
-    }
+    if (this.host.replica(CONTROLLER_GROUP) !== undefined) this.duties.reportLeaders();
+    if (this.ticks % DUTY_EVERY_TICKS !== 0) return;
     // Without a metadata image (the controller replica stepped aside) this node cannot serve its
     // partitions: it hands their leadership to other replicas instead of holding them hostage.
     if (this.host.replica(CONTROLLER_GROUP) === undefined && this.host.started) this.duties.handOffAll();

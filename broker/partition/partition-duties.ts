@@ -18,6 +18,8 @@ export interface DutiesContext {
   readonly controller: ControllerService;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Every replica hosted here (the controller's too: it is no partition, so reportLeaders skips it). */
+  readonly replicas: ReadonlyMap<number, Replica>;
   /** Partition groups hosted here, with their machines. */
   partitions(): Iterable<{ readonly group: number; readonly replica: Replica; readonly machine: PartitionMachine }>;
 }
@@ -49,7 +51,6 @@ export class PartitionDuties {
       }
       const p = this.ctx.metadata.partitions.get(group);
       if (p === undefined) continue;
-      this.reportLeadership(group, replica);
       this.retention(group, p, replica, machine);
       if (p.target !== null) this.reassign(group, p, replica);
       if (shuttingDown) this.moveLeadershipAway(replica);
@@ -58,13 +59,13 @@ export class PartitionDuties {
   }
 
   /**
-   * Between duty rounds: reports leaderships gained since, so clients find a new leader without waiting
-   * for the next round. Cheap when nothing changed (one map lookup per group led here).
+   * Every tick: reports leaderships the controller does not know yet (new ones, and reports that failed),
+   * so clients find a new leader at once. Allocation-free; one map lookup per group led here.
    */
-  reportNewLeaders(): void {
-    for (const { group, replica } of this.ctx.partitions()) {
+  reportLeaders(): void {
+    this.ctx.replicas.forEach((replica, group) => {
       if (replica.isLeader && this.reported.get(group) !== replica.raw.raft.term && this.ctx.metadata.partitions.has(group)) this.reportLeadership(group, replica);
-    }
+    });
   }
 
   private ledLongEnough(group: number, replica: Replica): boolean {
