@@ -6,7 +6,7 @@ import type { ControllerPlantedBugs } from '../broker/controller-service.ts';
 import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
 import type { PlantedBugs } from '../raft/config.ts';
 import { runKeel } from '../sim/keel-run.ts';
-import { runRaft, type RunResult } from '../sim/raft-run.ts';
+import { runRaft, type RunResult, type RunSpecBase } from '../sim/raft-run.ts';
 import { DEFAULT_KNOBS, type Generated, type Scenario } from './catalog.ts';
 
 /**
@@ -33,26 +33,7 @@ export const DATA_PARTITIONS_DEFAULT = 6;
 export const DEFAULT_PARAMS: RunParams = { system: 'keel', safetyMs: 10_000, healMs: 10_000, plantedBugs: {}, keepTraceLines: false };
 
 export function runGenerated(seed: number, scenario: string, gen: Generated, params: RunParams): RunResult {
-  if ((params.system ?? 'raft') === 'keel') {
-    return runKeel({
-      seed,
-      scenario,
-      nodes: gen.nodes,
-      voters: gen.voters,
-      network: gen.network,
-      disk: gen.disk,
-      clock: gen.clock,
-      schedule: gen.schedule,
-      safetyMs: params.safetyMs,
-      healMs: params.healMs,
-      raftKnobs: { ...DEFAULT_KNOBS, ...gen.raft },
-      plantedBugs: params.plantedBugs,
-      keepTraceLines: params.keepTraceLines,
-      dataTopics: dataTopics(params.dataPartitions ?? DATA_PARTITIONS_DEFAULT),
-      producers: 4,
-    });
-  }
-  return runRaft({
+  const base: RunSpecBase = {
     seed,
     scenario,
     nodes: gen.nodes,
@@ -63,12 +44,24 @@ export function runGenerated(seed: number, scenario: string, gen: Generated, par
     schedule: gen.schedule,
     safetyMs: params.safetyMs,
     healMs: params.healMs,
+    keepTraceLines: params.keepTraceLines,
+  };
+  if ((params.system ?? 'raft') === 'keel') {
+    return runKeel({
+      ...base,
+      raftKnobs: { ...DEFAULT_KNOBS, ...gen.raft },
+      plantedBugs: params.plantedBugs,
+      dataTopics: dataTopics(params.dataPartitions ?? DATA_PARTITIONS_DEFAULT),
+      producers: 4,
+    });
+  }
+  return runRaft({
+    ...base,
     tickMs: 50,
     clients: { clients: 3, requestTimeoutMs: 3_000, thinkTimeMs: 40, linkDelayMs: 0.5 },
     raft: { ...DEFAULT_KNOBS, ...gen.raft },
     replica: { snapshotEveryEntries: 300, entriesKeptAfterSnapshot: 50, requestTimeoutTicks: 60 },
     plantedBugs: params.plantedBugs,
-    keepTraceLines: params.keepTraceLines,
   });
 }
 

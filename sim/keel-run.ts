@@ -9,32 +9,20 @@ import { nodeId, type NodeId } from '../raft/types.ts';
 import { KeelApp } from './apps/keel-app.ts';
 import { MetadataChecker } from './checkers/metadata-checker.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
-import type { DiskOptions } from './disk.ts';
-import { applyFault, type FaultContext, type FaultSchedule } from './faults.ts';
-import { CALM_NETWORK, type NetworkOptions } from './network.ts';
+import { applyFault, type FaultContext } from './faults.ts';
+import { CALM_NETWORK } from './network.ts';
 import { healWorld, runUntilConverged } from './phases.ts';
-import type { RunResult } from './raft-run.ts';
-import { World, type ClockOptions } from './world.ts';
+import type { RunResult, RunSpecBase } from './raft-run.ts';
+import { World } from './world.ts';
 import { MetadataWorkload } from './workload/metadata-workload.ts';
 import { PartitionChecker, type ReplicaLog } from './checkers/partition-checker.ts';
 import { PartitionWorkload, type DataTopic } from './workload/partition-workload.ts';
 import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
 
-export interface KeelRunSpec {
-  readonly seed: number;
-  readonly scenario: string;
-  readonly nodes: number;
-  /** Controller voters (the first ones); the other brokers follow the metadata log as learners. */
-  readonly voters: number;
-  readonly network: NetworkOptions;
-  readonly disk: DiskOptions;
-  readonly clock: ClockOptions;
-  readonly schedule: FaultSchedule;
-  readonly safetyMs: number;
-  readonly healMs: number;
+/** The whole system's runs: brokers beyond `voters` follow the metadata log as controller learners. */
+export interface KeelRunSpec extends RunSpecBase {
   readonly raftKnobs: { readonly entriesPerMessageMax: number; readonly inflightMessagesMax: number };
   readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
-  readonly keepTraceLines: boolean;
   /** Topics the data workload writes to (created at setup). */
   readonly dataTopics: readonly DataTopic[];
   readonly producers: number;

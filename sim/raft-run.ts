@@ -14,11 +14,12 @@ import { healWorld, runUntilConverged } from './phases.ts';
 import { World, type ClockOptions } from './world.ts';
 import { RaftWorkload, type ClientOptions } from './workload/raft-workload.ts';
 
-export interface RaftRunSpec {
+/** What every simulation run is given, whatever runs in its world. */
+export interface RunSpecBase {
   readonly seed: number;
   readonly scenario: string;
   readonly nodes: number;
-  /** Initial voters of the register group (by position); the rest join through membership changes. */
+  /** The first nodes that vote from the start (the register group's, or the controller quorum). */
   readonly voters: number;
   readonly network: NetworkOptions;
   readonly disk: DiskOptions;
@@ -26,12 +27,16 @@ export interface RaftRunSpec {
   readonly schedule: FaultSchedule;
   readonly safetyMs: number;
   readonly healMs: number;
+  readonly keepTraceLines: boolean;
+}
+
+/** The register group's runs: nodes beyond `voters` join through membership changes. */
+export interface RaftRunSpec extends RunSpecBase {
   readonly tickMs: number;
   readonly clients: ClientOptions;
   readonly raft: RaftTuning;
   readonly replica: Partial<ReplicaOptions>;
   readonly plantedBugs: PlantedBugs;
-  readonly keepTraceLines: boolean;
 }
 
 export interface RunResult {
