@@ -7,8 +7,9 @@ import { SERVING_STATUS } from '../../net/health-service.ts';
 import type { NodeId } from '../../raft/types.ts';
 import {
   call, callLeader, clientFor, createCluster, dec, enc, forgetClients, healthClient, record, waitReady, waitTopicServed, waitUntil,
-  type CallResult, type ClusterStatus, type TestCluster, type WireRecord,
+  type CallResult, type ClusterStatus, type TestCluster,
 } from './cluster-helpers.ts';
+import type { WireRecord } from '../../net/client-convert.ts';
 
 interface ProduceResponse { topic: string; partition: number; baseOffset: number; logAppendTimeMs: number; duplicate: boolean }
 interface FetchResponse { topic: string; partition: number; records: { offset: number; record: WireRecord }[]; highWatermark: number; logStartOffset: number }

@@ -2,56 +2,23 @@
 // create a topic (3 partitions, replication factor 3), send 2,000 records with the idempotent producer,
 // read them all back with the consumer and a subscription. Every record exactly once, in send order
 // within its partition, at the offset the producer reported.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeelNodeConfig } from '../../broker/keel-node.ts';
 import { KeelClient, KeelError, type SendResult } from '../../net/client/keel-client.ts';
-import { startNode, type RunningNode } from '../../net/node-process.ts';
-import { nodeId, type NodeId } from '../../raft/types.ts';
+import { createCluster, type TestCluster } from './cluster-helpers.ts';
 
 const RECORDS = 2_000;
 const TOPIC = 'e2e-orders';
 
-/** Short broker heartbeats and leases: the cluster is ready within a second or two. */
-function fastConfig(c: KeelNodeConfig): KeelNodeConfig {
-  return { ...c, controller: { ...c.controller, brokerHeartbeatMs: 100, brokerLeaseMs: 2_000 } };
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dec = (b: Uint8Array | null): string => (b === null ? '<null>' : new TextDecoder().decode(b));
 
-let nodes: RunningNode[] = [];
-let dirs: string[] = [];
+let cluster: TestCluster;
 let client: KeelClient;
 
 beforeAll(async () => {
-  const ids = [1, 2, 3].map((i) => nodeId(i));
-  const ports = await freePorts(ids.length);
-  const peers = new Map<NodeId, string>(ids.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
-  dirs = ids.map((id) => mkdtempSync(join(tmpdir(), `keel-client-e2e-${id}-`)));
-  for (const [i, id] of ids.entries()) {
-    const address = peers.get(id)!;
-    const r = await startNode({
-      id, listen: address, advertise: address, dataDir: dirs[i]!, peers, logLevel: 'silent', logDestination: 'stdout',
-      tickMs: 20, seed: id * 7, shutdownTimeoutMs: 1_500, serverGraceMs: 200, configure: fastConfig,
-    });
-    if (!r.ok) throw new Error(r.error);
-    nodes.push(r);
-  }
+  cluster = await createCluster(3);
+  for (const id of cluster.ids) await cluster.start(id);
+  const peers = cluster.addresses;
   client = new KeelClient({ bootstrap: [...peers.values()], requestTimeoutMs: 5_000 });
   // Ready: every node answers, has a controller leader and sees three unfenced brokers.
   const deadline = Date.now() + 30_000;
@@ -65,9 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
-  await Promise.all(nodes.map((n) => n.stop()));
-  nodes = [];
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await cluster?.destroy();
 });
 
 describe('KeelClient on a three-node cluster', () => {

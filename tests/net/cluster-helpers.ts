@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { KeelNodeConfig } from '../../broker/keel-node.ts';
+import { encodeRecord, type WireRecord } from '../../net/client-convert.ts';
 import { KEEL_CODE_HEADER, KEEL_LEADER_ADDRESS_HEADER, KEEL_LEADER_HEADER, KEEL_SERVICE_DEFINITION } from '../../net/client-schema.ts';
 import { HEALTH_SERVICE_DEFINITION } from '../../net/health-service.ts';
 import { startNode, type NodeProcessOptions, type RunningNode } from '../../net/node-process.ts';
@@ -177,24 +178,14 @@ export async function waitTopicServed(addresses: ReadonlyMap<NodeId, string>, to
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-export interface WireRecord {
-  key: Uint8Array;
-  keyNull: boolean;
-  value: Uint8Array;
-  valueNull: boolean;
-  headers: { key: string; value: Uint8Array }[];
-  timestamp: number;
-}
-
+/** A record as the wire carries it (net/client-convert.ts encodes it the way the server does). */
 export function record(key: string | null, value: string | null, headers: Record<string, string> = {}): WireRecord {
-  return {
-    key: key === null ? new Uint8Array(0) : enc(key),
-    keyNull: key === null,
-    value: value === null ? new Uint8Array(0) : enc(value),
-    valueNull: value === null,
+  return encodeRecord({
+    key: key === null ? null : enc(key),
+    value: value === null ? null : enc(value),
     headers: Object.entries(headers).map(([k, v]) => ({ key: k, value: enc(v) })),
     timestamp: -1,
-  };
+  });
 }
 
 /**
