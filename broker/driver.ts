@@ -29,7 +29,14 @@ interface Batch extends TurnBatch {
 export class Driver {
   readonly replicas = new Map<GroupId, Replica>();
   readonly stats: DriverStats = { turns: 0, writes: 0, writeOps: 0, framesSent: 0, messagesSent: 0, writesPerTurnMax: 0 };
-  private outbox = new Map<NodeId, { messages: GroupMessage[]; rpcs: NodeRpc[] }>();
+  /** What each peer gets in the next frame; boxes stay, their arrays are handed over at each flush. */
+  private readonly outbox = new Map<NodeId, { messages: GroupMessage[]; rpcs: NodeRpc[] }>();
+  /** The outbox's peers in ascending order (frames go out in this order, the same on every run). */
+  private readonly outboxPeers: NodeId[] = [];
+  private outboxEmpty = true;
+  /** Hosted replicas in ascending group order (the turn's order); null after a change. */
+  private turnOrder: Replica[] | null = null;
+  private readonly runTurnFn = (): void => this.runTurn();
   private batch: Batch;
   private writing = false;
   private turnScheduled = false;
@@ -81,6 +88,7 @@ export class Driver {
   addReplica(r: Replica): void {
     assert(!this.replicas.has(r.group), `group ${r.group} already hosted`);
     this.replicas.set(r.group, r);
+    this.turnOrder = null;
     r.onWork = () => this.scheduleTurn();
     this.scheduleTurn();
   }
@@ -91,6 +99,7 @@ export class Driver {
     if (r === undefined) return;
     r.stop();
     this.replicas.delete(group);
+    this.turnOrder = null;
     for (const op of dropOps) this.batch.ops.push(op);
     this.scheduleTurn();
   }
@@ -131,7 +140,7 @@ export class Driver {
   scheduleTurn(): void {
     if (this.turnScheduled || this.stopped) return;
     this.turnScheduled = true;
-    this.ports.clock.setTimer(0, () => this.runTurn());
+    this.ports.clock.setTimer(0, this.runTurnFn);
   }
 
   // ---- the turn -----------------------------------------------------------------------------
@@ -141,9 +150,10 @@ export class Driver {
     if (this.stopped) return;
     this.stats.turns++;
     this.writesThisTurn = 0;
-    // Ascending group order: deterministic, and the same on every run of a seed.
-    const groups = [...this.replicas.keys()].sort((a, b) => a - b);
-    for (const g of groups) this.replicas.get(g)?.collect(this.batch);
+    // Ascending group order: deterministic, and the same on every run of a seed. A replica removed
+    // during the turn is stopped, and collects nothing.
+    this.turnOrder ??= [...this.replicas.values()].sort((a, b) => a.group - b.group);
+    for (const r of this.turnOrder) r.collect(this.batch);
     // Messages first: nothing in the outbox waits for this write (those that do are queued by its
     // completion), and a leader's appends then reach followers while its own fsync runs.
     this.flushOutbox();
@@ -192,21 +202,26 @@ export class Driver {
   }
 
   private peerBox(to: NodeId): { messages: GroupMessage[]; rpcs: NodeRpc[] } {
+    this.outboxEmpty = false;
     let box = this.outbox.get(to);
     if (box === undefined) {
       box = { messages: [], rpcs: [] };
       this.outbox.set(to, box);
+      this.outboxPeers.push(to);
+      this.outboxPeers.sort((a, b) => a - b);
     }
     return box;
   }
 
   private flushOutbox(): void {
-    if (this.outbox.size === 0) return;
-    const peers = [...this.outbox.keys()].sort((a, b) => a - b);
-    const box = this.outbox;
-    this.outbox = new Map();
-    for (const to of peers) {
-      const { messages, rpcs } = box.get(to) as { messages: GroupMessage[]; rpcs: NodeRpc[] };
+    if (this.outboxEmpty) return;
+    this.outboxEmpty = true;
+    for (const to of this.outboxPeers) {
+      const box = this.outbox.get(to) as { messages: GroupMessage[]; rpcs: NodeRpc[] };
+      const { messages, rpcs } = box;
+      if (messages.length === 0 && rpcs.length === 0) continue;
+      box.messages = [];
+      box.rpcs = [];
       if (to === this.nodeId) {
         // Messages to ourselves never leave the node (a single-member group has none).
         continue;

@@ -3,19 +3,41 @@
 //   g/<group>/s                  latest snapshot (metadata + state machine data)
 //   g/<group>/e/<index>          one log entry per key
 // Every value is sealed with a CRC-32C; a value whose checksum fails is reported as corrupt, never used.
-import { ByteReader, ByteWriter } from './codec/bytes.ts';
+import { ByteReader, ByteWriter, putF64, putU32 } from './codec/bytes.ts';
 import { crc32c } from './codec/crc32c.ts';
 import type { GroupId, WriteOp } from './ports.ts';
 import type { ConfState, Entry, EntryType, HardState, Index, NodeId, Snapshot, Term } from '../raft/types.ts';
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
 
-export const groupPrefix = (g: GroupId): string => `g/${hex(g, 8)}/`;
+interface GroupKeys {
+  readonly prefix: string;
+  readonly entryPrefix: string;
+  readonly hardState: readonly [string, string];
+}
+
+/**
+ * Every write builds keys of its group: the fixed parts are built once per group (a node hosts a few
+ * thousand groups at most) and kept, so a key costs one concatenation.
+ */
+const groupKeysCache = new Map<GroupId, GroupKeys>();
+
+function groupKeys(g: GroupId): GroupKeys {
+  let k = groupKeysCache.get(g);
+  if (k === undefined) {
+    const prefix = `g/${hex(g, 8)}/`;
+    k = { prefix, entryPrefix: `${prefix}e/`, hardState: [`${prefix}h0`, `${prefix}h1`] };
+    groupKeysCache.set(g, k);
+  }
+  return k;
+}
+
+export const groupPrefix = (g: GroupId): string => groupKeys(g).prefix;
 /** Exclusive upper bound of a group's key space ('/' + 1 = '0'). */
 export const groupPrefixEnd = (g: GroupId): string => `g/${hex(g, 8)}0`;
-export const hardStateKeys = (g: GroupId): readonly [string, string] => [`${groupPrefix(g)}h0`, `${groupPrefix(g)}h1`];
+export const hardStateKeys = (g: GroupId): readonly [string, string] => groupKeys(g).hardState;
 export const snapshotKey = (g: GroupId): string => `${groupPrefix(g)}s`;
-export const entryKey = (g: GroupId, i: Index): string => `${groupPrefix(g)}e/${hex(i, 14)}`;
+export const entryKey = (g: GroupId, i: Index): string => groupKeys(g).entryPrefix + hex(i, 14);
 export const entryKeyEnd = (g: GroupId): string => `${groupPrefix(g)}e0`;
 
 /** Parses `g/<group>/<rest>`; undefined for keys of other spaces. */
@@ -47,13 +69,12 @@ const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf'];
 /** Entry record: crc32c(4) | index f64 | term f64 | type u8 | length u32 | data. One allocation, no copies. */
 export function encodeEntry(e: Entry): Uint8Array {
   const out = new Uint8Array(4 + 8 + 8 + 1 + 4 + e.data.byteLength);
-  const v = new DataView(out.buffer);
-  v.setFloat64(4, e.index, true);
-  v.setFloat64(12, e.term, true);
+  putF64(out, 4, e.index);
+  putF64(out, 12, e.term);
   out[20] = e.type === 'normal' ? 0 : 1;
-  v.setUint32(21, e.data.byteLength, true);
+  putU32(out, 21, e.data.byteLength);
   out.set(e.data, 25);
-  v.setUint32(0, crc32c(out, 4), true);
+  putU32(out, 0, crc32c(out, 4));
   return out;
 }
 
@@ -72,11 +93,10 @@ export function decodeEntry(record: Uint8Array): Entry | undefined {
 
 export function encodeHardState(hs: HardState): Uint8Array {
   const out = new Uint8Array(4 + 24);
-  const v = new DataView(out.buffer);
-  v.setFloat64(4, hs.term, true);
-  v.setFloat64(12, hs.vote, true);
-  v.setFloat64(20, hs.commit, true);
-  v.setUint32(0, crc32c(out, 4), true);
+  putF64(out, 4, hs.term);
+  putF64(out, 12, hs.vote);
+  putF64(out, 20, hs.commit);
+  putU32(out, 0, crc32c(out, 4));
   return out;
 }
 

@@ -38,9 +38,12 @@ interface InFlight {
 export class SimDisk {
   options: DiskOptions;
   readonly stats: DiskStats = { writes: 0, crashLostBatches: 0, crashKeptBatches: 0, corruptions: 0, fsyncFailures: 0 };
-  private readonly durable = new Map<string, Uint8Array>();
-  /** Keys by their first 11 characters (a group's key space), so a range delete scans one group only. */
-  private readonly byPrefix = new Map<string, Set<string>>();
+  /**
+   * Durable records, by key space: the first 11 characters of a key (`g/<group>/`, one Raft group's
+   * records). A range delete then scans one group's records, and a write costs one map insert.
+   */
+  private readonly spaces = new Map<string, Map<string, Uint8Array>>();
+  private records = 0;
   private inFlight: InFlight[] = [];
 
   constructor(private readonly rng: SimRng, options: DiskOptions) {
@@ -52,7 +55,7 @@ export class SimDisk {
   }
 
   get recordCount(): number {
-    return this.durable.size;
+    return this.records;
   }
 
   /**
@@ -82,13 +85,14 @@ export class SimDisk {
     });
   }
 
-  private keysOf(prefix: string): Set<string> {
-    let set = this.byPrefix.get(prefix);
-    if (set === undefined) {
-      set = new Set();
-      this.byPrefix.set(prefix, set);
+  private space(key: string): Map<string, Uint8Array> {
+    const prefix = key.slice(0, 11);
+    let space = this.spaces.get(prefix);
+    if (space === undefined) {
+      space = new Map();
+      this.spaces.set(prefix, space);
     }
-    return set;
+    return space;
   }
 
   private apply(ops: readonly WriteOp[]): void {
@@ -96,23 +100,33 @@ export class SimDisk {
       if (op.type === 'put') {
         // Stored by reference: a node never touches a buffer after handing it to a write, and
         // corrupt() replaces a record with a damaged copy.
-        this.durable.set(op.key, op.value);
-        this.keysOf(op.key.slice(0, 11)).add(op.key);
+        const space = this.space(op.key);
+        const size = space.size;
+        space.set(op.key, op.value);
+        this.records += space.size - size;
       } else if (op.type === 'del') {
-        this.durable.delete(op.key);
-        this.byPrefix.get(op.key.slice(0, 11))?.delete(op.key);
+        if (this.spaces.get(op.key.slice(0, 11))?.delete(op.key) === true) this.records--;
       } else {
         // Range deletes never span key spaces of different groups here; scan the smallest candidate set.
         const samePrefix = op.gte.slice(0, 11) === op.lt.slice(0, 11) || op.lt.startsWith(op.gte.slice(0, 10));
-        const candidates = samePrefix ? this.byPrefix.get(op.gte.slice(0, 11)) ?? new Set<string>() : new Set(this.durable.keys());
-        for (const k of [...candidates]) {
-          if (k >= op.gte && k < op.lt) {
-            this.durable.delete(k);
-            this.byPrefix.get(k.slice(0, 11))?.delete(k);
+        const candidates = samePrefix ? [this.spaces.get(op.gte.slice(0, 11))] : [...this.spaces.values()];
+        for (const space of candidates) {
+          if (space === undefined) continue;
+          // Deleting the entry just visited is safe while iterating a Map.
+          for (const k of space.keys()) {
+            if (k >= op.gte && k < op.lt) {
+              space.delete(k);
+              this.records--;
+            }
           }
         }
       }
     }
+  }
+
+  /** Every durable record, in no particular order. */
+  private *entries(): IterableIterator<[string, Uint8Array]> {
+    for (const space of this.spaces.values()) yield* space;
   }
 
   /** kill -9: each batch in flight either made it whole or is lost whole (torn batches are discarded). */
@@ -132,22 +146,20 @@ export class SimDisk {
 
   /** Everything durable, sorted by key (what a restarted node reads). */
   snapshot(): Map<string, Uint8Array> {
-    const keys = [...this.durable.keys()].sort();
-    const out = new Map<string, Uint8Array>();
-    for (const k of keys) out.set(k, this.durable.get(k) as Uint8Array);
-    return out;
+    return new Map([...this.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   /** Latent corruption: flips one byte of one stored record whose key passes `filter`. Returns the key. */
   corrupt(filter: (key: string) => boolean): string | undefined {
-    const keys = [...this.durable.keys()].filter(filter).sort();
+    const keys = [...this.entries()].map(([k]) => k).filter(filter).sort();
     if (keys.length === 0) return undefined;
     const key = this.rng.pick(keys);
-    const value = (this.durable.get(key) as Uint8Array).slice();
+    const space = this.space(key);
+    const value = (space.get(key) as Uint8Array).slice();
     if (value.byteLength === 0) return undefined;
     const at = this.rng.nextInt(value.byteLength);
     value[at] = (value[at] as number) ^ (1 << this.rng.nextInt(8));
-    this.durable.set(key, value);
+    space.set(key, value);
     this.stats.corruptions++;
     return key;
   }

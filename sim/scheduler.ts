@@ -16,7 +16,9 @@ export class Scheduler {
   /** Events executed so far. */
   executed = 0;
   /** Work queued by the running event to run right after it, at the same virtual time (see World). */
-  private immediates: (() => void)[] = [];
+  private readonly immediates: ((() => void) | undefined)[] = [];
+  /** Immediates queued; the array keeps its capacity between drains (no regrowth per event). */
+  private immediateCount = 0;
 
   get size(): number {
     return this.heap.length;
@@ -43,12 +45,17 @@ export class Scheduler {
    * work is done" (a driver turn). Cheaper than a heap event, and just as deterministic.
    */
   immediate(fn: () => void): void {
-    this.immediates.push(fn);
+    this.immediates[this.immediateCount++] = fn;
   }
 
   private drainImmediates(): void {
-    for (let i = 0; i < this.immediates.length; i++) (this.immediates[i] as () => void)();
-    this.immediates.length = 0;
+    // Immediates queued by an immediate run in the same drain, in order.
+    for (let i = 0; i < this.immediateCount; i++) {
+      const fn = this.immediates[i] as () => void;
+      this.immediates[i] = undefined;
+      fn();
+    }
+    this.immediateCount = 0;
   }
 
   after(delayMs: number, fn: () => void): void {
@@ -92,7 +99,7 @@ export class Scheduler {
       this.now = ev.time;
       this.executed++;
       ev.fn();
-      if (this.immediates.length > 0) this.drainImmediates();
+      if (this.immediateCount > 0) this.drainImmediates();
       if (stop()) return;
     }
     if (this.now < until) this.now = until;

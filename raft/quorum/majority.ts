@@ -10,6 +10,8 @@ export type VoteResult = 'won' | 'lost' | 'pending';
 /** An empty voter set commits everything: it never holds back a joint configuration's other half. */
 export const COMMIT_UNBOUNDED = Number.MAX_SAFE_INTEGER as Index;
 
+const scratch: number[] = [];
+
 /**
  * The largest index acknowledged by a majority of `voters` (Raft §5.3: "replicated it on a majority").
  * Voters with no known acknowledgement count as 0.
@@ -17,10 +19,20 @@ export const COMMIT_UNBOUNDED = Number.MAX_SAFE_INTEGER as Index;
 export function majorityCommitted(voters: ReadonlySet<NodeId>, acked: AckedIndexer): Index {
   const n = voters.size;
   if (n === 0) return COMMIT_UNBOUNDED;
-  const indexes: number[] = [];
-  for (const id of voters) indexes.push(acked(id) ?? 0);
+  // Insertion sort, descending, into a reused array: the leader runs this on every acknowledgement,
+  // and voter sets are a handful of members (a sort with a comparator would allocate each time).
+  const indexes = scratch;
+  let len = 0;
+  for (const id of voters) {
+    const v = acked(id) ?? 0;
+    let i = len++;
+    while (i > 0 && (indexes[i - 1] as number) < v) {
+      indexes[i] = indexes[i - 1] as number;
+      i--;
+    }
+    indexes[i] = v;
+  }
   // Sorted descending, the element at position (quorum - 1) is acknowledged by at least a quorum.
-  indexes.sort((a, b) => b - a);
   const quorum = Math.floor(n / 2) + 1;
   return indexes[quorum - 1] as Index;
 }

@@ -52,13 +52,21 @@ interface GroupState {
   maxApplied: number;
 }
 
+/** What the checker knows of one node's replica of one group (within the node's current incarnation). */
+interface Replica {
+  mirror: Mirror | undefined;
+  commit: number;
+  appliedAt: number;
+  /** Role and term last reported; role '' before the first report (and after a restart). */
+  role: string;
+  roleTerm: number;
+}
+
 export class RaftChecker implements GroupObserver {
   readonly violations: Violation[] = [];
   private readonly groups = new Map<GroupId, GroupState>();
-  private readonly mirrors = new Map<string, Mirror>();
-  private readonly commits = new Map<string, number>();
-  private readonly appliedAt = new Map<string, number>();
-  private readonly roles = new Map<string, string>();
+  /** node -> group -> replica: the hooks run on every apply and state change, so no string keys. */
+  private readonly replicas = new Map<NodeId, Map<GroupId, Replica>>();
   /** Entries applied, per group (for throughput figures). */
   readonly appliedCount = new Map<GroupId, number>();
   /** Checks stop after this many violations (the first ones matter; the rest are consequences). */
@@ -75,6 +83,20 @@ export class RaftChecker implements GroupObserver {
     return s;
   }
 
+  private replica(node: NodeId, g: GroupId): Replica {
+    let byGroup = this.replicas.get(node);
+    if (byGroup === undefined) {
+      byGroup = new Map();
+      this.replicas.set(node, byGroup);
+    }
+    let r = byGroup.get(g);
+    if (r === undefined) {
+      r = { mirror: undefined, commit: 0, appliedAt: 0, role: '', roleTerm: 0 };
+      byGroup.set(g, r);
+    }
+    return r;
+  }
+
   fail(checker: string, message: string): void {
     if (this.violations.length < this.violationsMax) this.violations.push({ checker, message, atMs: this.now() });
   }
@@ -87,10 +109,10 @@ export class RaftChecker implements GroupObserver {
     return m.chains[i - m.base - 1];
   }
 
-  private resetMirror(key: string, g: GroupId, snap: SnapshotMeta): Mirror {
+  private resetMirror(r: Replica, g: GroupId, snap: SnapshotMeta): Mirror {
     const s = this.group(g);
     const m: Mirror = { base: snap.index, baseChain: snap.index === 1 ? BOOTSTRAP_CHAIN : s.committedChain.get(snap.index), chains: [], terms: [] };
-    this.mirrors.set(key, m);
+    r.mirror = m;
     return m;
   }
 
@@ -103,8 +125,10 @@ export class RaftChecker implements GroupObserver {
         this.fail('log-matching', `node ${node} group ${g}: entry ${e.index} persisted after a gap (log ends at ${m.base + m.chains.length})`);
         return;
       }
-      m.chains.length = keep;
-      m.terms.length = keep;
+      if (m.chains.length !== keep) {
+        m.chains.length = keep;
+        m.terms.length = keep;
+      }
       const parent = this.chainAt(m, e.index - 1);
       if (parent === undefined) {
         // Prefix unknown to the checker (a snapshot it never saw applied): record the term only.
@@ -130,40 +154,39 @@ export class RaftChecker implements GroupObserver {
   // ---- observer hooks -----------------------------------------------------------------------
 
   recovered(node: NodeId, g: GroupId, snap: SnapshotMeta, entries: readonly Entry[], commit: Index): void {
-    const key = `${node}/${g}`;
-    const m = this.resetMirror(key, g, snap);
+    const r = this.replica(node, g);
+    const m = this.resetMirror(r, g, snap);
     this.appendToMirror(node, g, m, entries);
-    this.commits.set(key, commit);
-    this.appliedAt.set(key, snap.index);
-    this.roles.delete(key);
+    r.commit = commit;
+    r.appliedAt = snap.index;
+    r.role = '';
   }
 
   persisted(node: NodeId, g: GroupId, snap: SnapshotMeta | null, entries: readonly Entry[]): void {
-    const key = `${node}/${g}`;
-    let m = this.mirrors.get(key);
-    if (snap !== null || m === undefined) m = this.resetMirror(key, g, snap ?? { index: 0 as Index, term: 0 as never, confState: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } });
+    const r = this.replica(node, g);
+    let m = r.mirror;
+    if (snap !== null || m === undefined) m = this.resetMirror(r, g, snap ?? { index: 0 as Index, term: 0 as never, confState: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } });
     this.appendToMirror(node, g, m, entries);
   }
 
   restored(node: NodeId, g: GroupId, meta: SnapshotMeta): void {
-    const key = `${node}/${g}`;
     const s = this.group(g);
     if (meta.index > s.maxApplied) this.fail('state-machine-safety', `group ${g}: node ${node} restored a snapshot at ${meta.index}, beyond anything applied anywhere (${s.maxApplied})`);
-    this.appliedAt.set(key, meta.index);
+    this.replica(node, g).appliedAt = meta.index;
   }
 
   applied(node: NodeId, g: GroupId, e: Entry): void {
-    const key = `${node}/${g}`;
+    const r = this.replica(node, g);
     const s = this.group(g);
-    const prev = this.appliedAt.get(key) ?? 0;
+    const prev = r.appliedAt;
     if (e.index !== prev + 1) this.fail('state-machine-safety', `group ${g}: node ${node} applied ${e.index} after ${prev}`);
-    this.appliedAt.set(key, e.index);
+    r.appliedAt = e.index;
     this.appliedCount.set(g, (this.appliedCount.get(g) ?? 0) + 1);
     const h = hashBytes(e.data, Math.imul(e.term, 0x9e3779b1) >>> 0);
     const other = s.applied.get(e.index);
     if (other === undefined) s.applied.set(e.index, h);
     else if (other !== h) this.fail('state-machine-safety', `group ${g}: node ${node} applied entry ${e.term}/${e.index}, which differs from what another node applied at ${e.index}`);
-    const m = this.mirrors.get(key);
+    const m = r.mirror;
     const chain = m === undefined ? undefined : this.chainAt(m, e.index);
     if (chain !== undefined && !Number.isNaN(chain)) {
       const known = s.committedChain.get(e.index);
@@ -174,23 +197,23 @@ export class RaftChecker implements GroupObserver {
   }
 
   raftState(node: NodeId, g: GroupId, st: RaftStateView): void {
-    const key = `${node}/${g}`;
+    const r = this.replica(node, g);
     const s = this.group(g);
-    const prevCommit = this.commits.get(key) ?? 0;
+    const prevCommit = r.commit;
     if (st.commit < prevCommit) this.fail('commit-monotonic', `group ${g}: node ${node} commit index went back from ${prevCommit} to ${st.commit}`);
-    this.commits.set(key, st.commit);
-    const wasLeader = this.roles.get(key) === `leader/${st.term}`;
-    this.roles.set(key, `${st.role}/${st.term}`);
+    r.commit = st.commit;
+    const wasLeader = r.role === 'leader' && r.roleTerm === st.term;
+    r.role = st.role;
+    r.roleTerm = st.term;
     if (st.role !== 'leader' || wasLeader) return;
     const other = s.leaders.get(st.term);
     if (other !== undefined && other !== node) this.fail('election-safety', `group ${g}: nodes ${other} and ${node} both leaders of term ${st.term}`);
     s.leaders.set(st.term, node);
-    this.checkLeaderCompleteness(node, g, st);
+    this.checkLeaderCompleteness(node, g, r.mirror, st);
   }
 
-  private checkLeaderCompleteness(node: NodeId, g: GroupId, st: RaftStateView): void {
+  private checkLeaderCompleteness(node: NodeId, g: GroupId, m: Mirror | undefined, st: RaftStateView): void {
     const s = this.group(g);
-    const m = this.mirrors.get(`${node}/${g}`);
     if (m === undefined) return;
     const c = s.maxApplied;
     if (c <= m.base) return; // its snapshot covers every committed entry
