@@ -6,6 +6,7 @@ import type { ReplicaOptions } from '../broker/replica.ts';
 import type { PlantedBugs } from '../raft/config.ts';
 import { nodeId, type ConfChange, type NodeId } from '../raft/types.ts';
 import { REGISTER_GROUP, RaftApp } from './apps/raft-app.ts';
+import type { AppliedPayloads } from './apps/register-machine.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
 import type { DiskOptions } from './disk.ts';
 import { applyFault, type FaultContext, type FaultSchedule } from './faults.ts';
@@ -108,10 +109,10 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   if (violations.length === 0) {
     workload.stopIssuing();
     settle(world, ids, app, 5_000);
-    const machines = new Map<NodeId, ReadonlyMap<number, string>>();
+    const machines = new Map<NodeId, AppliedPayloads>();
     for (const id of ids) {
       const m = app(id)?.machine();
-      if (m !== undefined && members.has(id)) machines.set(id, m.byIndex);
+      if (m !== undefined && members.has(id)) machines.set(id, m);
     }
     violations.push(...workload.durabilityViolations(machines));
     violations.push(...checker.violations);

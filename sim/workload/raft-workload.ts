@@ -5,6 +5,7 @@ import type { ProposeOutcome } from '../../broker/replica.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import type { Violation } from '../checkers/raft-checker.ts';
 import { RaftApp } from '../apps/raft-app.ts';
+import type { AppliedPayloads } from '../apps/register-machine.ts';
 import { EV, type World } from '../world.ts';
 
 export interface ClientOptions {
@@ -130,12 +131,12 @@ export class RaftWorkload {
   }
 
   /** Every acknowledged proposal is applied, at its index, on every live replica. */
-  durabilityViolations(machines: ReadonlyMap<NodeId, ReadonlyMap<number, string>>): Violation[] {
+  durabilityViolations(machines: ReadonlyMap<NodeId, AppliedPayloads>): Violation[] {
     const out: Violation[] = [];
     for (const op of this.ops) {
       if (op.status !== 'ok') continue;
-      for (const [node, byIndex] of machines) {
-        const v = byIndex.get(op.index);
+      for (const [node, machine] of machines) {
+        const v = machine.payloadAt(op.index);
         if (v !== op.payload) {
           out.push({ checker: 'lost-write', message: `acknowledged ${op.payload} at index ${op.index} but node ${node} applied ${v === undefined ? 'nothing' : v} there`, atMs: this.world.now });
           if (out.length >= 5) return out;

@@ -2,7 +2,8 @@
 // anomalies they name (lost write; no progress after heal).
 import { describe, expect, it } from 'vitest';
 import type { Frame, WriteOp } from '../../broker/ports.ts';
-import { nodeId, type NodeId } from '../../raft/types.ts';
+import { nodeId, type Index, type NodeId, type Term } from '../../raft/types.ts';
+import { RegisterMachine } from '../../sim/apps/register-machine.ts';
 import { SimDisk, FAST_DISK } from '../../sim/disk.ts';
 import { CALM_NETWORK, SimNetwork } from '../../sim/network.ts';
 import { SimRng } from '../../sim/rng.ts';
@@ -75,6 +76,21 @@ describe('network', () => {
   });
 });
 
+describe('register machine', () => {
+  it('a snapshot restores every applied payload, and nothing else', () => {
+    const m = new RegisterMachine();
+    const enc = new TextEncoder();
+    m.apply({ index: 2 as Index, term: 1 as Term, type: 'normal', data: enc.encode('c0-1') });
+    m.apply({ index: 3 as Index, term: 1 as Term, type: 'normal', data: new Uint8Array(0) });
+    m.apply({ index: 4 as Index, term: 2 as Term, type: 'normal', data: enc.encode('c1-2 ü') });
+    const copy = new RegisterMachine();
+    copy.apply({ index: 9 as Index, term: 3 as Term, type: 'normal', data: enc.encode('gone') });
+    copy.restore(m.snapshot(), 4 as Index);
+    expect([2, 3, 4, 9].map((i) => copy.payloadAt(i))).toEqual(['c0-1', undefined, 'c1-2 ü', undefined]);
+    expect(() => copy.restore(m.snapshot().subarray(0, 10), 4 as Index)).toThrow(/malformed/);
+  });
+});
+
 describe('workload checkers', () => {
   const world = new World({ seed: 1, nodeIds: [nodeId(1)], network: CALM_NETWORK, disk: FAST_DISK, clock: { skewMsMax: 0, driftMax: 0 }, keepTraceLines: false }, () => ({ start() {}, stop() {}, receive() {}, writeInFlight: false }));
   const op = (payload: string, status: ProposeOp['status'], index: number, invokedAtMs: number, completedAtMs: number): ProposeOp => ({ client: 0, payload, invokedAtMs, status, index, completedAtMs });
@@ -82,8 +98,13 @@ describe('workload checkers', () => {
   it('lost write: an acknowledged payload missing (or different) on a live replica', () => {
     const w = new RaftWorkload(world, { clients: 1, requestTimeoutMs: 1_000, thinkTimeMs: 1, linkDelayMs: 1 });
     w.ops.push(op('x', 'ok', 2, 0, 5), op('y', 'ok', 3, 0, 5), op('z', 'unknown', 0, 0, 5));
-    expect(w.durabilityViolations(new Map([[nodeId(1), new Map([[2, 'x'], [3, 'y']])]]))).toEqual([]);
-    const v = w.durabilityViolations(new Map([[nodeId(1), new Map([[2, 'x'], [3, 'other']])], [nodeId(2), new Map([[2, 'x']])]]));
+    const applied = (byIndex: Record<number, string>): RegisterMachine => {
+      const m = new RegisterMachine();
+      for (const [i, v] of Object.entries(byIndex)) m.apply({ index: Number(i) as Index, term: 1 as Term, type: 'normal', data: new TextEncoder().encode(v) });
+      return m;
+    };
+    expect(w.durabilityViolations(new Map([[nodeId(1), applied({ 2: 'x', 3: 'y' })]]))).toEqual([]);
+    const v = w.durabilityViolations(new Map([[nodeId(1), applied({ 2: 'x', 3: 'other' })], [nodeId(2), applied({ 2: 'x' })]]));
     expect(v.map((x) => x.checker)).toEqual(['lost-write', 'lost-write']);
   });
 
