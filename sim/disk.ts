@@ -72,7 +72,7 @@ export class SimDisk {
     schedule(delay, () => {
       if (w.settled) return;
       w.settled = true;
-      this.inFlight = this.inFlight.filter((x) => x !== w);
+      this.inFlight.splice(this.inFlight.indexOf(w), 1);
       if (fails) {
         // After a failed fsync nothing is known about the data; keep it or not at random.
         this.stats.fsyncFailures++;

@@ -41,6 +41,8 @@ interface Link {
   /** While now < cloggedUntil, frames wait in `held` (temporary clogging). */
   cloggedUntil: number;
   held: Frame[];
+  /** Partitioned: frames sent on it, or in flight when it was cut, are dropped. */
+  cut: boolean;
 }
 
 export interface NetworkHost {
@@ -52,44 +54,50 @@ export interface NetworkHost {
 export class SimNetwork {
   options: NetworkOptions;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
-  /** Cut directed links "from>to". */
-  private readonly cut = new Set<string>();
-  private readonly links = new Map<string, Link>();
+  /** from -> to -> link (numeric keys: this runs for every frame). */
+  private readonly links = new Map<NodeId, Map<NodeId, Link>>();
+  /** Every link, in order of creation (heal releases held frames in this order). */
+  private readonly linkList: Link[] = [];
 
   constructor(private readonly host: NetworkHost, private readonly rng: SimRng, options: NetworkOptions) {
     this.options = options;
   }
 
   private link(from: NodeId, to: NodeId): Link {
-    const key = `${from}>${to}`;
-    let l = this.links.get(key);
+    let byTo = this.links.get(from);
+    if (byTo === undefined) {
+      byTo = new Map();
+      this.links.set(from, byTo);
+    }
+    let l = byTo.get(to);
     if (l === undefined) {
-      l = { from, to, inFlight: 0, lastDelivery: 0, cloggedUntil: 0, held: [] };
-      this.links.set(key, l);
+      l = { from, to, inFlight: 0, lastDelivery: 0, cloggedUntil: 0, held: [], cut: false };
+      byTo.set(to, l);
+      this.linkList.push(l);
     }
     return l;
   }
 
   isCut(from: NodeId, to: NodeId): boolean {
-    return this.cut.has(`${from}>${to}`);
+    return this.links.get(from)?.get(to)?.cut === true;
   }
 
   send(from: NodeId, to: NodeId, frame: Frame): void {
     this.stats.sent++;
     const o = this.options;
     const l = this.link(from, to);
-    if (this.isCut(from, to) || this.rng.chance(o.lossProbability) || l.inFlight >= o.linkQueueCapacity) {
+    if (l.cut || this.rng.chance(o.lossProbability) || l.inFlight >= o.linkQueueCapacity) {
       this.stats.dropped++;
       return;
     }
-    this.schedule(from, to, frame, l);
+    this.schedule(frame, l);
     if (this.rng.chance(o.duplicateProbability)) {
       this.stats.duplicated++;
-      this.schedule(from, to, frame, l);
+      this.schedule(frame, l);
     }
   }
 
-  private schedule(from: NodeId, to: NodeId, frame: Frame, l: Link): void {
+  private schedule(frame: Frame, l: Link): void {
     const o = this.options;
     const now = this.host.now();
     if (now < l.cloggedUntil) {
@@ -107,19 +115,19 @@ export class SimNetwork {
     this.host.schedule(at, () => {
       l.inFlight--;
       // A cut made while the frame was in flight drops it too.
-      if (this.isCut(from, to)) {
+      if (l.cut) {
         this.stats.dropped++;
         return;
       }
       this.stats.delivered++;
-      this.host.deliver(to, frame);
+      this.host.deliver(l.to, frame);
     });
   }
 
   // ---- partitions ---------------------------------------------------------------------------
 
   cutLink(from: NodeId, to: NodeId): void {
-    this.cut.add(`${from}>${to}`);
+    this.link(from, to).cut = true;
   }
 
   /** Cuts every link between different groups, both ways. Nodes in no group are untouched. */
@@ -148,16 +156,19 @@ export class SimNetwork {
     l.held = [];
     for (const frame of held) {
       l.inFlight--;
-      this.schedule(l.from, l.to, frame, l);
+      this.schedule(frame, l);
     }
   }
 
   heal(): void {
-    this.cut.clear();
-    for (const l of [...this.links.values()]) if (l.held.length > 0 || l.cloggedUntil > 0) this.release(l);
+    for (const l of this.linkList) {
+      l.cut = false;
+      if (l.held.length > 0 || l.cloggedUntil > 0) this.release(l);
+    }
   }
 
+  /** Cut links as "from>to", sorted. */
   cutLinks(): string[] {
-    return [...this.cut].sort();
+    return this.linkList.filter((l) => l.cut).map((l) => `${l.from}>${l.to}`).sort();
   }
 }

@@ -127,6 +127,11 @@ export class World {
     });
   }
 
+  /** Whether timeline lines are kept: callers on hot paths check it before building a line. */
+  get tracing(): boolean {
+    return this.trace.lines !== null;
+  }
+
   /** Adds a timeline line (only when the trace keeps lines, as `keel sim replay --trace` asks). */
   timeline(node: NodeId | 0, text: string): void {
     if (this.trace.lines === null) return;
@@ -152,7 +157,7 @@ export class World {
     if (p === undefined || !p.up || p.app === null) return;
     const run = (): void => {
       this.trace.event(this.sched.now, EV.frame, to, frame.from, frame.messages.length + frame.rpcs.length);
-      if (this.trace.lines !== null) {
+      if (this.tracing) {
         for (const gm of frame.messages) this.timeline(to, `recv g${gm.group} ${describeMessage(gm.msg)}`);
         for (const rpc of frame.rpcs) this.timeline(to, `recv rpc ${rpc.kind} ${rpc.method}#${rpc.id} from n${frame.from}`);
       }
@@ -203,7 +208,7 @@ export class World {
       },
       write: (batch: readonly WriteOp[], done: (err: StorageError | null) => void) => {
         p.disk.write(batch, (delay, fn) => this.nodeEvent(p, delay, EV.disk, batch.length, () => {
-          this.timeline(p.id, `disk: batch of ${batch.length} ops durable`);
+          if (this.tracing) this.timeline(p.id, `disk: batch of ${batch.length} ops durable`);
           fn();
         }), done);
       },

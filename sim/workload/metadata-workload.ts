@@ -122,7 +122,7 @@ export class MetadataWorkload {
       call(app.node, (r) => w.sched.after(this.options.linkDelayMs, () => {
         if (answered) return;
         answered = true;
-        w.timeline(0, `admin ${op.clientId}: ${JSON.stringify(op.input)} -> ${r.ok ? 'ok' : r.error.code}`);
+        if (w.tracing) w.timeline(0, `admin ${op.clientId}: ${JSON.stringify(op.input)} -> ${r.ok ? 'ok' : r.error.code}`);
         this.handle(op, r, retry, maybeApplied);
       }));
     });

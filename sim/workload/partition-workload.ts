@@ -140,11 +140,11 @@ export class PartitionWorkload {
         this.leaders.set(tp, to);
         values.forEach((value, k) => this.checker.ack({ topicPartition: tp, offset: r.value.baseOffset + k, value, idempotent: p.idempotent }));
         this.counts.records += values.length;
-        this.world.timeline(to, `produce ${tp} ${values.join(',')} -> offset ${r.value.baseOffset}${r.value.duplicate ? ' (duplicate)' : ''}`);
+        if (this.world.tracing) this.world.timeline(to, `produce ${tp} ${values.join(',')} -> offset ${r.value.baseOffset}${r.value.duplicate ? ' (duplicate)' : ''}`);
         return this.done(p, key, true, firstAt);
       }
       const e = r.error;
-      this.world.timeline(to, `produce ${tp} ${values.join(',')} -> ${e.code}${e.leader !== undefined ? ` (leader ${e.leader})` : ''}`);
+      if (this.world.tracing) this.world.timeline(to, `produce ${tp} ${values.join(',')} -> ${e.code}${e.leader !== undefined ? ` (leader ${e.leader})` : ''}`);
       if (e.code === 'NOT_LEADER') this.leaders.set(tp, e.leader ?? NONE);
       else this.leaders.delete(tp);
       if (e.code === 'OUT_OF_ORDER_SEQUENCE' || e.code === 'INVALID_PRODUCER_EPOCH' || e.code === 'INVALID_RECORD' || e.code === 'RECORD_TOO_LARGE') {

@@ -91,11 +91,11 @@ export class RaftWorkload {
     });
     clientCall(w, target, this.options.linkDelayMs, op.client, (app) => {
       if (!(app instanceof RaftApp)) return;
-      w.timeline(target, `client ${op.client}: propose ${op.payload}`);
+      if (w.tracing) w.timeline(target, `client ${op.client}: propose ${op.payload}`);
       app.propose(encoder.encode(op.payload), (o: ProposeOutcome) => {
         w.sched.after(this.options.linkDelayMs, () => {
           if (answered) return;
-          w.timeline(0, `client ${op.client}: ${op.payload} -> ${o.ok ? `ok at index ${o.index}` : o.code}`);
+          if (w.tracing) w.timeline(0, `client ${op.client}: ${op.payload} -> ${o.ok ? `ok at index ${o.index}` : o.code}`);
           if (o.ok) {
             this.leaderHint = target;
             finish('ok', o.index);
