@@ -85,12 +85,22 @@ export class SimDisk {
     });
   }
 
+  /** The last space written, and its prefix: a batch's ops are mostly of one group. */
+  private lastPrefix = '';
+  private lastSpace: Map<string, Uint8Array> | undefined;
+
   private space(key: string): Map<string, Uint8Array> {
+    if (this.lastSpace !== undefined && key.startsWith(this.lastPrefix)) return this.lastSpace;
     const prefix = key.slice(0, 11);
     let space = this.spaces.get(prefix);
     if (space === undefined) {
       space = new Map();
       this.spaces.set(prefix, space);
+    }
+    // Only a full-length prefix identifies a space by startsWith (a shorter key is a space of its own).
+    if (prefix.length === 11) {
+      this.lastPrefix = prefix;
+      this.lastSpace = space;
     }
     return space;
   }

@@ -43,8 +43,12 @@ interface Mirror {
 interface GroupState {
   /** (term) -> leader. */
   readonly leaders: Map<number, NodeId>;
-  /** index -> term -> chain, over every durable entry any node ever held. */
-  readonly seen: Map<number, Map<number, number>>;
+  /**
+   * Every durable entry any node ever held: index -> (term, chain) of the first one seen there, and
+   * index -> term -> chain for the other terms (rare: only entries that lost to another leader's).
+   */
+  readonly seenFirst: Map<number, { readonly term: number; readonly chain: number }>;
+  readonly seenOther: Map<number, Map<number, number>>;
   /** index -> (term, data) hash of the entry applied there. */
   readonly applied: Map<number, number>;
   /** index -> chain of the committed prefix (learned from applies). */
@@ -62,6 +66,25 @@ interface Replica {
   roleTerm: number;
 }
 
+/** The chain first recorded for entry term/index, recording `chain` if it is the first. */
+function seenChain(s: GroupState, index: number, term: number, chain: number): number {
+  const first = s.seenFirst.get(index);
+  if (first === undefined) {
+    s.seenFirst.set(index, { term, chain });
+    return chain;
+  }
+  if (first.term === term) return first.chain;
+  let byTerm = s.seenOther.get(index);
+  if (byTerm === undefined) {
+    byTerm = new Map();
+    s.seenOther.set(index, byTerm);
+  }
+  const other = byTerm.get(term);
+  if (other !== undefined) return other;
+  byTerm.set(term, chain);
+  return chain;
+}
+
 export class RaftChecker implements GroupObserver {
   readonly violations: Violation[] = [];
   private readonly groups = new Map<GroupId, GroupState>();
@@ -77,7 +100,7 @@ export class RaftChecker implements GroupObserver {
   private group(g: GroupId): GroupState {
     let s = this.groups.get(g);
     if (s === undefined) {
-      s = { leaders: new Map(), seen: new Map(), applied: new Map(), committedChain: new Map([[1, BOOTSTRAP_CHAIN]]), maxApplied: 1 };
+      s = { leaders: new Map(), seenFirst: new Map(), seenOther: new Map(), applied: new Map(), committedChain: new Map([[1, BOOTSTRAP_CHAIN]]), maxApplied: 1 };
       this.groups.set(g, s);
     }
     return s;
@@ -140,14 +163,8 @@ export class RaftChecker implements GroupObserver {
       m.chains.push(chain);
       m.terms.push(e.term);
       if (Number.isNaN(chain)) continue;
-      let byTerm = s.seen.get(e.index);
-      if (byTerm === undefined) {
-        byTerm = new Map();
-        s.seen.set(e.index, byTerm);
-      }
-      const other = byTerm.get(e.term);
-      if (other === undefined) byTerm.set(e.term, chain);
-      else if (other !== chain) this.fail('log-matching', `group ${g}: node ${node} holds entry ${e.term}/${e.index} with a prefix or content that differs from another node's entry ${e.term}/${e.index}`);
+      const other = seenChain(s, e.index, e.term, chain);
+      if (other !== chain) this.fail('log-matching', `group ${g}: node ${node} holds entry ${e.term}/${e.index} with a prefix or content that differs from another node's entry ${e.term}/${e.index}`);
     }
   }
 
