@@ -37,6 +37,7 @@ export class Driver {
   /** Hosted replicas in ascending group order (the turn's order); null after a change. */
   private turnOrder: Replica[] | null = null;
   private readonly runTurnFn = (): void => this.runTurn();
+  private readonly sendFn = (group: GroupId, m: Message): void => this.queueMessage(m.to, { group, msg: m });
   private batch: Batch;
   private writing = false;
   private turnScheduled = false;
@@ -60,7 +61,7 @@ export class Driver {
   }
 
   private newBatch(lazyOps: WriteOp[] = []): Batch {
-    return { ops: [], lazyOps, completions: [], send: (group, m) => this.queueMessage(m.to, { group, msg: m }) };
+    return { ops: [], lazyOps, completions: [], send: this.sendFn };
   }
 
   start(): void {

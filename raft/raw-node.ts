@@ -195,9 +195,10 @@ export class RawNode {
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0 || r.readStates.length > 0) return true;
     if (r.log.hasNextUnstableEnts() || r.log.unstable.nextSnapshot() !== null) return true;
     if (r.log.hasNextCommittedEnts()) return true;
-    const soft = this.softState();
-    if (soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role) return true;
-    return !hardStateEqual(this.hardState(), this.prevHard);
+    // Compared field by field: this runs for every group on every turn, mostly to answer no.
+    if (r.lead !== this.prevSoft.lead || r.role !== this.prevSoft.role) return true;
+    const hard = this.prevHard;
+    return r.term !== hard.term || r.vote !== hard.vote || r.log.committed !== hard.commit;
   }
 
   ready(): Ready {
