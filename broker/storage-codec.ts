@@ -17,14 +17,17 @@ interface GroupKeys {
 }
 
 /**
- * Every write builds keys of its group: the fixed parts are built once per group (a node hosts a few
- * thousand groups at most) and kept, so a key costs one concatenation.
+ * Every write builds keys of its group: the fixed parts are built once per group and kept, so a key
+ * costs one concatenation. Bounded: group ids are not reused, so a long-lived node that saw many topics
+ * come and go starts the cache afresh rather than keeping every id it ever hosted.
  */
 const groupKeysCache = new Map<GroupId, GroupKeys>();
+const GROUP_KEYS_CACHED_MAX = 8192;
 
 function groupKeys(g: GroupId): GroupKeys {
   let k = groupKeysCache.get(g);
   if (k === undefined) {
+    if (groupKeysCache.size >= GROUP_KEYS_CACHED_MAX) groupKeysCache.clear();
     const prefix = `g/${hex(g, 8)}/`;
     k = { prefix, entryPrefix: `${prefix}e/`, hardState: [`${prefix}h0`, `${prefix}h1`] };
     groupKeysCache.set(g, k);

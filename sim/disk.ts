@@ -44,6 +44,9 @@ export class SimDisk {
    */
   private readonly spaces = new Map<string, Map<string, Uint8Array>>();
   private records = 0;
+  /** The last space written, and its prefix: a batch's ops are mostly of one group. */
+  private lastPrefix = '';
+  private lastSpace: Map<string, Uint8Array> | undefined;
   private inFlight: InFlight[] = [];
 
   constructor(private readonly rng: SimRng, options: DiskOptions) {
@@ -84,10 +87,6 @@ export class SimDisk {
       done(null);
     });
   }
-
-  /** The last space written, and its prefix: a batch's ops are mostly of one group. */
-  private lastPrefix = '';
-  private lastSpace: Map<string, Uint8Array> | undefined;
 
   private space(key: string): Map<string, Uint8Array> {
     if (this.lastSpace !== undefined && key.startsWith(this.lastPrefix)) return this.lastSpace;

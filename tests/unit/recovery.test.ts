@@ -3,7 +3,7 @@
 // group's replica step aside.
 import { describe, expect, it } from 'vitest';
 import { recoverGroups } from '../../broker/recovery.ts';
-import { decodeEntry, encodeEntry, encodeSnapshot, entryKey, hardStateKeys, hardStateOps, snapshotKey } from '../../broker/storage-codec.ts';
+import { decodeEntry, decodeHardState, encodeEntry, encodeHardState, encodeSnapshot, entryKey, hardStateKeys, hardStateOps, parseGroupKey, snapshotKey } from '../../broker/storage-codec.ts';
 import { crc32c } from '../../broker/codec/crc32c.ts';
 import type { Entry, HardState, Index, NodeId, Term } from '../../raft/types.ts';
 
@@ -43,6 +43,20 @@ describe('storage codec and recovery', () => {
     expect(decodeEntry(rec)).toEqual(e);
     rec[10] = (rec[10] as number) ^ 1;
     expect(decodeEntry(rec)).toBeUndefined();
+  });
+
+  it('hard states round-trip, with numbers beyond 32 bits', () => {
+    const big: HardState = { term: (2 ** 40 + 3) as Term, vote: 7 as NodeId, commit: (2 ** 52 + 1) as Index };
+    expect(decodeHardState(encodeHardState(big))).toEqual(big);
+  });
+
+  it('keys keep their layout for every group, however many groups a node has seen', () => {
+    for (let g = 1; g <= 10_000; g++) {
+      const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
+      expect(entryKey(g, 255 as Index)).toBe(`g/${hex(g, 8)}/e/${hex(255, 14)}`);
+      expect(hardStateKeys(g)).toEqual([`g/${hex(g, 8)}/h0`, `g/${hex(g, 8)}/h1`]);
+      expect(parseGroupKey(entryKey(g, 1 as Index))?.group).toBe(g);
+    }
   });
 
   it('recovers snapshot, entries and hard state', () => {
