@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { errorCode, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
 
 const encoder = new TextEncoder();
+/** Lines sent and not yet answered before `keel produce` stops reading stdin for a moment. */
+const UNANSWERED_LINES_MAX = 50_000;
 
 export function addProduceCommand(program: Command): void {
   program.command('produce <topic>')
@@ -28,9 +30,15 @@ export function addProduceCommand(program: Command): void {
       let acked = 0;
       let failed = 0;
       const partitions = new Set<number>();
-      const pending: Promise<void>[] = [];
+      let pending: Promise<void>[] = [];
       const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of lines) {
+        // Reading stops while this many records are unanswered: a large file must not become a queue
+        // of waiting sends in memory (the producer itself holds at most bufferedRecordsMax).
+        if (pending.length >= UNANSWERED_LINES_MAX) {
+          await Promise.all(pending);
+          pending = [];
+        }
         pending.push(producer.send(topic, { ...(key !== undefined ? { key } : {}), value: encoder.encode(line) }, partition !== undefined ? { partition } : {}).then((r) => {
           acked++;
           partitions.add(r.partition);

@@ -19,7 +19,10 @@ export const CLIENT_ERROR_CODES = [
   'CANCELLED',
   /** The client (or producer) was closed. */
   'CLOSED',
-  /** The producer holds as many unsent records as it may (bufferedRecordsMax). */
+  /**
+   * The producer held as many unacknowledged records as it may (bufferedRecordsMax) for maxBlockMs, or a
+   * ProduceStream has as many requests in flight as it may.
+   */
   'BUFFER_FULL',
   /** The request was refused by the client before sending (bad argument). */
   'INVALID_REQUEST',

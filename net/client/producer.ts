@@ -29,8 +29,13 @@ export interface ProducerOptions {
   readonly batchBytesMax?: number;
   /** Batches in flight across all partitions (default 64); one per partition at most. */
   readonly inFlightMax?: number;
-  /** Records accepted and not yet acknowledged or failed; send() fails with BUFFER_FULL past it (default 100,000). */
+  /** Records accepted and not yet acknowledged or failed (default 100,000); past it, send() waits for room. */
   readonly bufferedRecordsMax?: number;
+  /**
+   * How long send() waits for room in a full buffer before it fails with BUFFER_FULL (default 60,000,
+   * Kafka's max.block.ms; 0 fails at once). Waiting sends are admitted in the order they were made.
+   */
+  readonly maxBlockMs?: number;
   /** How long a batch keeps being retried once sent (default: the client's deliveryTimeoutMs). */
   readonly deliveryTimeoutMs?: number;
 }
@@ -68,6 +73,14 @@ interface Queued {
   readonly reject: (e: KeelError) => void;
 }
 
+/** A send() waiting for room in the buffer. */
+interface Blocked {
+  readonly admit: () => void;
+  readonly fail: (e: KeelError) => void;
+  /** Resolves once the send was admitted or failed (what a flush() made meanwhile waits for first). */
+  readonly decided: Promise<void>;
+}
+
 interface Waiting {
   readonly record: Queued;
   readonly bytes: number;
@@ -83,6 +96,7 @@ const DEFAULTS = {
   batchBytesMax: 1 << 20,
   inFlightMax: 64,
   bufferedRecordsMax: 100_000,
+  maxBlockMs: 60_000,
 };
 
 /** The broker's bound on records in one produce request. */
@@ -101,7 +115,7 @@ export interface ProducerStats {
 export class Producer {
   readonly idempotent: boolean;
   readonly acks: Acks;
-  private readonly limits: { readonly lingerMs: number; readonly batchRecordsMax: number; readonly batchBytesMax: number; readonly inFlightMax: number; readonly bufferedRecordsMax: number; readonly deliveryTimeoutMs: number };
+  private readonly limits: { readonly lingerMs: number; readonly batchRecordsMax: number; readonly batchBytesMax: number; readonly inFlightMax: number; readonly bufferedRecordsMax: number; readonly maxBlockMs: number; readonly deliveryTimeoutMs: number };
   private readonly accumulator: BatchAccumulator<Queued>;
   private readonly book = new SequenceBook();
   private readonly chooser: PartitionChooser;
@@ -115,6 +129,9 @@ export class Producer {
   private readonly channels = new Map<string, ProduceChannel>();
   private identity: Promise<ProducerIdentity> | null = null;
   private readonly flushes = new FlushTracker();
+  /** Sends waiting for room in the buffer, oldest first. */
+  private readonly blocked: Blocked[] = [];
+  private admitScheduled = false;
   private lingerTimer: TimerHandle | null = null;
   private lingerAt = 0;
   private closing = false;
@@ -132,6 +149,7 @@ export class Producer {
       batchBytesMax: positive('batchBytesMax', options.batchBytesMax ?? DEFAULTS.batchBytesMax, 1),
       inFlightMax: positive('inFlightMax', options.inFlightMax ?? DEFAULTS.inFlightMax, 1),
       bufferedRecordsMax: positive('bufferedRecordsMax', options.bufferedRecordsMax ?? DEFAULTS.bufferedRecordsMax, 1),
+      maxBlockMs: positive('maxBlockMs', options.maxBlockMs ?? DEFAULTS.maxBlockMs, 0),
       deliveryTimeoutMs: positive('deliveryTimeoutMs', options.deliveryTimeoutMs ?? host.deliveryTimeoutMs, 1),
     };
     this.accumulator = new BatchAccumulator(this.limits);
@@ -147,12 +165,12 @@ export class Producer {
     return this.flushes.pending;
   }
 
-  /** Resolves with the record's offset once acknowledged; rejects with a KeelError if it could not be. */
+  /**
+   * Resolves with the record's offset once acknowledged; rejects with a KeelError if it could not be.
+   * With the buffer full it first waits (up to maxBlockMs) for room.
+   */
   send(topic: string, record: ProducerRecord, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) return Promise.reject(closedError('the producer'));
-    if (this.flushes.pending >= this.limits.bufferedRecordsMax) {
-      return Promise.reject(new KeelError({ code: 'BUFFER_FULL', message: `the producer already holds ${this.flushes.pending} unacknowledged records (bufferedRecordsMax); await some sends or flush()`, retriable: true }));
-    }
     if (typeof topic !== 'string' || topic === '') return Promise.reject(invalidRequest('a topic name is required'));
     let wire: WireRecord;
     try {
@@ -160,6 +178,62 @@ export class Producer {
     } catch (e) {
       return Promise.reject(asKeelError(e));
     }
+    // Behind sends already waiting, never ahead of them: a partition's records keep their send order.
+    if (this.blocked.length === 0 && this.flushes.pending < this.limits.bufferedRecordsMax) return this.accept(topic, wire, options);
+    if (this.limits.maxBlockMs === 0) return Promise.reject(this.bufferFull());
+    return new Promise<SendResult>((resolve, reject) => this.block(() => this.accept(topic, wire, options).then(resolve, reject), reject));
+  }
+
+  private bufferFull(): KeelError {
+    const held = this.flushes.pending;
+    const waited = this.limits.maxBlockMs === 0 ? '' : ` and no room freed up within maxBlockMs (${this.limits.maxBlockMs} ms)`;
+    return new KeelError({ code: 'BUFFER_FULL', message: `the producer holds ${held} unacknowledged records (bufferedRecordsMax)${waited}; await some sends or flush()`, retriable: true });
+  }
+
+  /** Queues a send until there is room (admit) or maxBlockMs passed (fail with BUFFER_FULL). */
+  private block(admit: () => void, fail: (e: KeelError) => void): void {
+    let decide = (): void => {};
+    const decided = new Promise<void>((resolve) => {
+      decide = resolve;
+    });
+    const env = this.host.env;
+    const timer = env.setTimer(() => {
+      const i = this.blocked.indexOf(b);
+      if (i < 0) return;
+      this.blocked.splice(i, 1);
+      b.fail(this.bufferFull());
+    }, this.limits.maxBlockMs);
+    const b: Blocked = {
+      admit: () => {
+        env.clearTimer(timer);
+        decide();
+        admit();
+      },
+      fail: (e) => {
+        env.clearTimer(timer);
+        decide();
+        fail(e);
+      },
+      decided,
+    };
+    this.blocked.push(b);
+  }
+
+  /**
+   * Room was freed: admits waiting sends, oldest first, from a microtask (the record that settled is
+   * being answered from inside the producer's own bookkeeping, as a send() from user code never is).
+   */
+  private scheduleAdmit(): void {
+    if (this.admitScheduled || this.blocked.length === 0) return;
+    this.admitScheduled = true;
+    queueMicrotask(() => {
+      this.admitScheduled = false;
+      while (this.blocked.length > 0 && this.flushes.pending < this.limits.bufferedRecordsMax) (this.blocked.shift() as Blocked).admit();
+    });
+  }
+
+  /** Takes a record into the buffer: it counts against bufferedRecordsMax until it settles. */
+  private accept(topic: string, wire: WireRecord, options: SendOptions): Promise<SendResult> {
     const key = wire.keyNull ? null : wire.key;
     const index = this.flushes.accepted();
     return new Promise<SendResult>((resolve, reject) => {
@@ -170,11 +244,13 @@ export class Producer {
           this.counters.recordsAcknowledged++;
           resolve(r);
           this.flushes.settled(index);
+          this.scheduleAdmit();
         },
         reject: (e) => {
           this.counters.recordsFailed++;
           reject(e);
           this.flushes.settled(index);
+          this.scheduleAdmit();
         },
       };
       const w: Waiting = { record: q, bytes: wireRecordBytes(wire), key, partition: options.partition };
@@ -190,8 +266,17 @@ export class Producer {
     });
   }
 
-  /** Sends everything buffered now and resolves once every record sent before the call has settled. */
+  /**
+   * Sends everything buffered now and resolves once every record sent before the call has settled,
+   * including sends still waiting for room (they are admitted first; later sends queue behind them).
+   */
   flush(): Promise<void> {
+    const last = this.blocked[this.blocked.length - 1];
+    if (last !== undefined) return last.decided.then(() => this.flushAccepted());
+    return this.flushAccepted();
+  }
+
+  private flushAccepted(): Promise<void> {
     const done = this.flushes.wait();
     this.accumulator.sealAll();
     this.pump();
@@ -210,6 +295,7 @@ export class Producer {
   abort(): void {
     this.closing = true;
     const e = closedError('the producer');
+    for (const b of this.blocked.splice(0)) b.fail(e);
     for (const list of this.waiting.values()) for (const w of list) w.record.reject(e);
     this.waiting.clear();
     for (const b of this.accumulator.drain()) for (const r of b.records) r.reject(e);

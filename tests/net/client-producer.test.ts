@@ -202,9 +202,9 @@ describe('producer batching', () => {
     expect(broker.requests.map((r) => r.records.length)).toEqual([50, 50, 20]);
   });
 
-  it('refuses records past bufferedRecordsMax, and after close', async () => {
+  it('with maxBlockMs 0, refuses records past bufferedRecordsMax at once; refuses all after close', async () => {
     const broker = new FakeBroker();
-    const { p } = producer(broker, { bufferedRecordsMax: 2 });
+    const { p } = producer(broker, { bufferedRecordsMax: 2, maxBlockMs: 0 });
     const ok = [p.send('t', { value: 'a' }), p.send('t', { value: 'b' })];
     await expect(p.send('t', { value: 'c' })).rejects.toMatchObject({ code: 'BUFFER_FULL', retriable: true });
     const closing = p.close();
@@ -212,6 +212,50 @@ describe('producer batching', () => {
     await closing;
     await expect(p.send('t', { value: 'd' })).rejects.toMatchObject({ code: 'CLOSED' });
     expect(() => producer(broker, { idempotent: true, acks: 'leader' })).toThrow(/acks "all"/);
+  });
+
+  it('a full buffer makes send() wait for room: every record is written, in send order, never more than the bound held', async () => {
+    const broker = new FakeBroker();
+    const { p } = producer(broker, { bufferedRecordsMax: 3, batchRecordsMax: 2, lingerMs: 0 });
+    let heldMax = 0;
+    let settled = 0;
+    const sends = Array.from({ length: 10 }, (_, i) => {
+      const s = p.send('t', { value: `v${i}` }, { partition: 0 });
+      void s.finally(() => settled++);
+      heldMax = Math.max(heldMax, p.buffered);
+      return s;
+    });
+    // A flush made while sends wait for room covers them too.
+    const settledAtFlush = p.flush().then(() => settled);
+    const results = await settle(sends);
+    expect(await settledAtFlush).toBe(10);
+    expect(offsets(results)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(broker.logs.get(0)).toEqual(sends.map((_, i) => `v${i}`));
+    expect(heldMax).toBeLessThanOrEqual(3);
+    expect(p.buffered).toBe(0);
+  });
+
+  it('a send that finds no room within maxBlockMs fails with BUFFER_FULL; the records ahead of it are unaffected', async () => {
+    const broker = new FakeBroker(5_000);
+    const { p } = producer(broker, { bufferedRecordsMax: 2, maxBlockMs: 100 });
+    const ahead = [p.send('t', { value: 'a' }, { partition: 0 }), p.send('t', { value: 'b' }, { partition: 0 })];
+    const late = p.send('t', { value: 'c' }, { partition: 0 });
+    const lateFailed = expect(late).rejects.toMatchObject({ code: 'BUFFER_FULL', message: expect.stringContaining('maxBlockMs (100 ms)') });
+    await vi.advanceTimersByTimeAsync(150);
+    await lateFailed;
+    expect(offsets(await settle(ahead))).toEqual([0, 1]);
+    expect(broker.logs.get(0)).toEqual(['a', 'b']);
+  });
+
+  it('abort() fails the sends waiting for room with CLOSED', async () => {
+    const broker = new FakeBroker(5_000);
+    const { p } = producer(broker, { bufferedRecordsMax: 1 });
+    const first = p.send('t', { value: 'a' });
+    const waiting = p.send('t', { value: 'b' });
+    p.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' });
+    await settle([first]);
+    expect(() => producer(broker, { maxBlockMs: -1 })).toThrow(/maxBlockMs/);
   });
 
   it('without idempotence sends no producer fields; acks leader answers offset -1', async () => {
