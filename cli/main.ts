@@ -24,4 +24,13 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `keel consume ... | head`: once the reader of our output is gone there is no one left to tell
+// anything, so a closed pipe ends the command quietly (as for any Unix tool) instead of with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 await buildProgram().parseAsync(process.argv);

@@ -1,7 +1,8 @@
 // The `keel` command as a user types it (DESIGN.md §8): `keel cluster up --json` in the background, then
 // topic, produce and consume commands against it — tables by default, JSON with --json, a non-zero exit
 // code and a one-line reason for bad input (invalid topic name, unknown topic, oversized record,
-// unreachable bootstrap address). Last, `cluster up` is killed with SIGKILL: its nodes must not outlive it.
+// unreachable bootstrap address), a file larger than the producer buffer, a reader that closes the pipe early.
+// Last, `cluster up` is killed with SIGKILL: its nodes must not outlive it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,24 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(records.map((r) => r.value).sort()).toEqual([...lines].sort());
     for (const r of records) expect(acks).toContainEqual(expect.objectContaining({ partition: r.partition, offset: r.offset, value: r.value }));
   }, 60_000);
+
+  it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {
+    const count = 120_000; // past the producer's bufferedRecordsMax (100,000)
+    const created = await keel(['topic', 'create', 'cli-big', '--partitions', '3', ...at()]);
+    expect(created.code, created.stderr).toBe(0);
+    const lines = Array.from({ length: count }, (_, i) => String(i));
+    const produced = await keel(['produce', 'cli-big', ...at()], `${lines.join('\n')}\n`);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(produced.stderr).toMatch(new RegExp(`^${count} records acknowledged by cli-big`));
+    // `keel consume ... | head -1`: the reader closes the pipe; the command ends with 0 and no stack trace.
+    const consumer = spawn(process.execPath, [KEEL, 'consume', 'cli-big', '--from-beginning', ...at()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    consumer.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    consumer.stdout.once('data', () => consumer.stdout.destroy());
+    const code = await new Promise<number | null>((done) => consumer.on('close', done));
+    expect(stderr).not.toMatch(/EPIPE|at /);
+    expect(code).toBe(0);
+  }, 90_000);
 
   it('refuses bad input with a reason and a non-zero exit code', async () => {
     const badName = await keel(['topic', 'create', 'no/slashes', ...at()]);
