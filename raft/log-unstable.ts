@@ -43,6 +43,11 @@ export class UnstableLog {
   }
 
   /** Entries not yet handed to the host for writing. */
+  /** Whether nextEntries() would return any (without building the array). */
+  hasNextEntries(): boolean {
+    return this.offsetInProgress - this.offset < this.entries.length;
+  }
+
   nextEntries(): Entry[] {
     const inProgress = this.offsetInProgress - this.offset;
     if (inProgress === this.entries.length) return [];

@@ -173,7 +173,7 @@ export class RaftLog {
   }
 
   hasNextUnstableEnts(): boolean {
-    return this.unstable.nextEntries().length > 0;
+    return this.unstable.hasNextEntries();
   }
 
   hasNextOrInProgressSnapshot(): boolean {

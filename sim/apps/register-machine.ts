@@ -16,10 +16,16 @@ export interface AppliedPayloads {
 export class RegisterMachine implements StateMachine, AppliedPayloads {
   /** Log index -> payload, for every non-empty entry applied (entries are never mutated once applied). */
   private readonly byIndex = new Map<number, Uint8Array>();
+  /**
+   * The snapshot, kept up to date as entries apply: per entry, index f64 then payload (u32 length +
+   * bytes). The register only grows, so a snapshot is one copy instead of re-encoding every entry.
+   */
+  private encoded = new ByteWriter(4096);
 
   apply(e: Entry): unknown {
     if (e.data.byteLength === 0) return undefined;
     this.byIndex.set(e.index, e.data);
+    this.encoded.num(e.index).bytes(e.data);
     return e.index;
   }
 
@@ -28,24 +34,21 @@ export class RegisterMachine implements StateMachine, AppliedPayloads {
     return data === undefined ? undefined : decoder.decode(data);
   }
 
-  /** count u32, then per entry: index f64, payload (u32 length + bytes). */
   snapshot(): Uint8Array {
-    let bytes = 4;
-    for (const data of this.byIndex.values()) bytes += 12 + data.byteLength;
-    const w = new ByteWriter(bytes);
-    w.u32(this.byIndex.size);
-    for (const [i, data] of this.byIndex) w.num(i).bytes(data);
-    return w.finish();
+    return this.encoded.written(0, this.encoded.length).slice();
   }
 
   restore(data: Uint8Array, _index: Index): void {
     this.byIndex.clear();
+    this.encoded = new ByteWriter(Math.max(4096, data.byteLength * 2));
     const r = new ByteReader(data);
-    const n = r.u32();
-    for (let k = 0; k < n && r.ok; k++) {
+    while (r.ok && r.remaining > 0) {
       const index = r.uint();
       // Copied: the snapshot buffer belongs to the caller.
-      this.byIndex.set(index, r.bytes().slice());
+      const payload = r.bytes().slice();
+      if (!r.ok) break;
+      this.byIndex.set(index, payload);
+      this.encoded.num(index).bytes(payload);
     }
     if (!r.done()) throw new Error('register snapshot is malformed');
   }
