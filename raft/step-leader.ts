@@ -54,6 +54,12 @@ function handleAppResp(r: Raft, m: MsgAppResp, pr: Progress): void {
     // Caught up through the snapshot (or otherwise): resume streaming from the log.
     pr.becomeProbe();
     pr.becomeReplicate();
+  } else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+    // The follower installed the snapshot we sent, but our log was compacted past it meanwhile (we took a
+    // newer snapshot during the transfer; without one, the branch above applies). Probe from just past
+    // it: the probe finds those entries gone and sends the newer snapshot. Staying in snapshot state
+    // resent the old one forever (scenarios/seeds/majorities-ring-9215.json).
+    pr.becomeProbe();
   } else if (pr.state === 'replicate') {
     pr.inflights.freeLE(m.index);
   }
