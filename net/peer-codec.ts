@@ -178,12 +178,22 @@ function fromWireRpc(w: WireNodeRpc): NodeRpc {
   let value: unknown = undefined;
   if (body.byteLength > 0) {
     try {
-      value = JSON.parse(utf8Decoder.decode(body));
+      value = JSON.parse(utf8Decoder.decode(body), encodableNumbersOnly);
     } catch {
-      invalid('rpc body is not UTF-8 JSON');
+      invalid('rpc body is not UTF-8 JSON (with finite numbers)');
     }
   }
   return { kind, id: uint(w.id, 'rpc.id'), method: text(w.method, PEER_CODEC_LIMITS.methodCharsMax, 'rpc.method'), body: value };
+}
+
+/**
+ * JSON.parse reviver. A number beyond a double ("1e999") parses to Infinity, and "-0" to -0; our encoder
+ * writes neither (JSON.stringify gives null and 0), so such bytes are damaged, and accepting them would
+ * hand the node a body that does not re-encode to itself.
+ */
+function encodableNumbersOnly(_key: string, v: unknown): unknown {
+  if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) throw new RangeError('number JSON cannot carry');
+  return v;
 }
 
 function fromWireEntry(w: WireEntry): Entry {

@@ -171,6 +171,9 @@ describe('peer codec validation', () => {
   it('rejects rpc bodies that are not UTF-8 JSON, snapshot chunks past their total, and oversize input', () => {
     rejects({ ...base(), rpcs: [{ kind: 1, id: 1, method: 'm', body: new TextEncoder().encode('{nope') }] }, /not UTF-8 JSON/);
     rejects({ ...base(), rpcs: [{ kind: 1, id: 1, method: 'm', body: new Uint8Array([0x22, 0xff, 0x22]) }] }, /not UTF-8 JSON/);
+    // Numbers our encoder never writes (a flipped bit can make them): they would not re-encode to themselves.
+    rejects({ ...base(), rpcs: [{ kind: 1, id: 1, method: 'm', body: new TextEncoder().encode('[1e999]') }] }, /finite numbers/);
+    rejects({ ...base(), rpcs: [{ kind: 1, id: 1, method: 'm', body: new TextEncoder().encode('{"a":-0}') }] }, /finite numbers/);
     rejects({ ...base(), messages: [{ group: 0, msg: { from: 1, to: 2, term: 1, snap: { meta: { confState: {} }, offset: 5, totalBytes: 6, chunk: new Uint8Array(2) } } }] }, /past totalBytes/);
     rejects({ ...base(), messages: [{ group: 0, msg: { from: 1, to: 2, term: 1, heartbeat: { context: 'x'.repeat(PEER_CODEC_LIMITS.contextCharsMax + 1) } } }] }, /context of/);
     const big = decodeFrame(new Uint8Array(PEER_CODEC_LIMITS.frameBytesMax + 1));
