@@ -175,6 +175,13 @@ export class Replica {
     this.onWork();
   }
 
+  /** Leader only: hands leadership to `to` (Raft thesis §3.10), starting at once rather than at the next tick. */
+  transferLeader(to: NodeId): ReturnType<RawNode['transferLeader']> {
+    const r = this.raw.transferLeader(to);
+    this.onWork();
+    return r;
+  }
+
   /**
    * Campaigns after `afterTicks` ticks unless a leader is known by then: a new group's preferred replica
    * does so, so a topic gets leaders in a few ticks instead of a randomized election timeout. The delay

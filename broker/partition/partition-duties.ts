@@ -89,8 +89,7 @@ export class PartitionDuties {
     const pr = status.progress.get(preferred);
     if (status.leadTransferee !== 0 || pr === undefined || pr.isLearner || !replica.heardFromRecently(preferred) || !status.config.voters.includes(preferred)) return;
     if (pr.match < status.commit) return;
-    replica.raw.transferLeader(preferred);
-    replica.onWork();
+    replica.transferLeader(preferred);
     this.leadership.delete(p.group);
   }
 
@@ -169,10 +168,7 @@ export class PartitionDuties {
         bestMatch = pr.match;
       }
     }
-    if (best !== undefined) {
-      replica.raw.transferLeader(best);
-      replica.onWork();
-    }
+    if (best !== undefined) replica.transferLeader(best);
   }
 
   /** Hands off every partition this node leads (it cannot serve them: no metadata image). */

@@ -22,11 +22,9 @@ export type ApplyOutcome =
 /** A committed batch kept in memory for fetches, still encoded (decoded when a fetch reads it). */
 export interface StoredBatch {
   readonly baseOffset: number;
-  readonly count: number;
   /** Raft index of the entry that carried it. */
   readonly raftIndex: Index;
-  readonly bytes: number;
-  readonly maxTimestamp: number;
+  /** Its header (record count, bytes, newest timestamp) and records section. */
   readonly encoded: EncodedBatch;
 }
 
@@ -114,7 +112,7 @@ export class PartitionMachine implements StateMachine {
       if (check.kind === 'error') return { ok: false, code: check.code, message: check.message };
     }
     const baseOffset = this.bugs.offsetsAtAppend === true && b.guessedBaseOffset >= 0 ? b.guessedBaseOffset : this.nextOffset;
-    this.batches.push({ baseOffset, count, raftIndex: index, bytes: b.recordBytes, maxTimestamp: b.maxTimestamp, encoded: b });
+    this.batches.push({ baseOffset, raftIndex: index, encoded: b });
     this.nextOffset = baseOffset + count;
     this.retainedBytes += b.recordBytes;
     if (producer !== null) {
@@ -131,8 +129,8 @@ export class PartitionMachine implements StateMachine {
     if (to <= this.logStartOffset) return;
     while (this.head < this.batches.length) {
       const b = this.batches[this.head] as StoredBatch;
-      if (b.baseOffset + b.count > to) break;
-      this.retainedBytes -= b.bytes;
+      if (b.baseOffset + b.encoded.recordCount > to) break;
+      this.retainedBytes -= b.encoded.recordBytes;
       this.decoded.delete(b.baseOffset);
       this.head++;
     }
@@ -231,7 +229,7 @@ export class PartitionMachine implements StateMachine {
   offsetForTimestamp(ts: number): number {
     for (let k = this.head; k < this.batches.length; k++) {
       const b = this.batches[k] as StoredBatch;
-      if (b.maxTimestamp < ts) continue;
+      if (b.encoded.maxTimestamp < ts) continue;
       const records = this.recordsOf(b) ?? [];
       for (let j = 0; j < records.length; j++) {
         if ((records[j] as ProduceRecord).timestamp >= ts && b.baseOffset + j >= this.logStartOffset) return b.baseOffset + j;
@@ -265,9 +263,9 @@ export class PartitionMachine implements StateMachine {
     while (k < last) {
       const b = this.batches[k] as StoredBatch;
       const overSize = retentionBytes >= 0 && bytes > retentionBytes;
-      const tooOld = retentionMs >= 0 && b.maxTimestamp < nowMs - retentionMs;
+      const tooOld = retentionMs >= 0 && b.encoded.maxTimestamp < nowMs - retentionMs;
       if (!overSize && !tooOld) break;
-      bytes -= b.bytes;
+      bytes -= b.encoded.recordBytes;
       k++;
     }
     if (k === this.head) return undefined;

@@ -120,7 +120,7 @@ export class KeelClient {
   private readonly producers = new Set<Producer>();
   private readonly subscriptions = new Set<Subscription>();
   /** produce() pipelines on one ProduceStream per broker: far cheaper per request than unary calls. */
-  private readonly produceStreams = new Map<string, ProduceStreamConnection>();
+  private readonly produceStreams = new Map<string, ProduceChannel>();
   private closed = false;
 
   constructor(options: KeelClientOptions) {
@@ -322,11 +322,10 @@ export class KeelClient {
   }
 
   /** The shared produce stream to `address`, reopened after it broke. */
-  private produceStream(address: string): ProduceStreamConnection {
-    if (this.closed) throw closedError('the client');
+  private produceStream(address: string): ProduceChannel {
     let s = this.produceStreams.get(address);
     if (s === undefined || s.broken) {
-      s = new ProduceStreamConnection(openProduceStream(this.channels.get(address)), address, this.env);
+      s = this.openProduceChannel(address);
       this.produceStreams.set(address, s);
     }
     return s;

@@ -203,15 +203,17 @@ export class Producer {
       this.blocked.splice(i, 1);
       b.fail(this.bufferFull());
     }, this.limits.maxBlockMs);
+    const decideNow = (): void => {
+      env.clearTimer(timer);
+      decide();
+    };
     const b: Blocked = {
       admit: () => {
-        env.clearTimer(timer);
-        decide();
+        decideNow();
         admit();
       },
       fail: (e) => {
-        env.clearTimer(timer);
-        decide();
+        decideNow();
         fail(e);
       },
       decided,
