@@ -1,6 +1,8 @@
 // Broker benchmark against a fresh local three-node cluster of real processes (replication 3,
 // acks=all, fsync on, 100-byte records). Prints a table, or JSON lines with --json:
-//   {name, records, seconds, recordsPerSec, p50Ms, p99Ms}
+//   {name, records, seconds, recordsPerSec, p50Ms, p99Ms, cpuMsPerRecord}
+// cpuMsPerRecord is the CPU the client and the three nodes spent per record (Linux only): steadier than
+// the rate on a shared machine, so compare builds by it. bench/transport-floor.ts measures the floor.
 //   produce-seq           1 record per request, 1 in flight (unary Produce)
 //   produce-c64           1 record per request, 64 in flight (pipelined ProduceStream)
 //   produce-c64-batch100  100 records per request, 64 in flight
@@ -15,6 +17,7 @@ import { openProduceStream } from '../net/client/calls.ts';
 import { realEnv } from '../net/client/env.ts';
 import { KeelClient } from '../net/client/keel-client.ts';
 import { ProduceStreamConnection } from '../net/client/produce-stream.ts';
+import { cpuMeter } from './process-cpu.ts';
 
 const json = process.argv.includes('--json');
 const TOPIC = 'bench';
@@ -28,6 +31,7 @@ interface Result {
   recordsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  cpuMsPerRecord?: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -35,10 +39,18 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-function result(name: string, records: number, ms: number, latencies: number[]): Result {
+function result(name: string, records: number, ms: number, latencies: number[], cpuMs: number | null): Result {
   latencies.sort((a, b) => a - b);
   const round = (x: number): number => Math.round(x * 100) / 100;
-  return { name, records, seconds: round(ms / 1000), recordsPerSec: Math.round(records / (ms / 1000)), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+  return {
+    name, records, seconds: round(ms / 1000), recordsPerSec: Math.round(records / (ms / 1000)), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)),
+    ...(cpuMs === null ? {} : { cpuMsPerRecord: Math.round((cpuMs / records) * 1000) / 1000 }),
+  };
+}
+
+/** The bench process and every node: what a run's CPU is measured over. */
+function clusterPids(cluster: ProcessCluster): number[] {
+  return [process.pid, ...[1, 2, 3].map((id) => cluster.pid(id) ?? 0)];
 }
 
 function print(r: Record<string, unknown>): void {
@@ -61,19 +73,20 @@ async function leaders(client: KeelClient, timeoutMs = 30_000): Promise<string[]
   }
 }
 
-async function produceSeq(client: KeelClient, count: number): Promise<Result> {
+async function produceSeq(client: KeelClient, pids: readonly number[], count: number): Promise<Result> {
   const lat: number[] = [];
+  const cpu = cpuMeter(pids);
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     const s = performance.now();
     await client.produce(TOPIC, [{ value }], { partition: i % PARTITIONS });
     lat.push(performance.now() - s);
   }
-  return result('produce-seq', count, performance.now() - t0, lat);
+  return result('produce-seq', count, performance.now() - t0, lat, cpu());
 }
 
 /** `inFlight` requests of `perRequest` records kept outstanding on one ProduceStream per leader. */
-async function producePipelined(client: KeelClient, name: string, requests: number, perRequest: number, inFlight: number): Promise<Result> {
+async function producePipelined(client: KeelClient, pids: readonly number[], name: string, requests: number, perRequest: number, inFlight: number): Promise<Result> {
   const addrs = await leaders(client);
   const pool = new ChannelPool();
   const streams = new Map<string, ProduceStreamConnection>();
@@ -81,6 +94,7 @@ async function producePipelined(client: KeelClient, name: string, requests: numb
   const records = Array.from({ length: perRequest }, () => ({ key: new Uint8Array(0), keyNull: true, value, valueNull: false, headers: [], timestamp: -1 }));
   const lat: number[] = [];
   let next = 0;
+  const cpu = cpuMeter(pids);
   const t0 = performance.now();
   const worker = async (): Promise<void> => {
     while (next < requests) {
@@ -94,14 +108,16 @@ async function producePipelined(client: KeelClient, name: string, requests: numb
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   const ms = performance.now() - t0;
+  const cpuMs = cpu();
   for (const s of streams.values()) s.close();
   pool.close();
-  return result(name, requests * perRequest, ms, lat);
+  return result(name, requests * perRequest, ms, lat, cpuMs);
 }
 
-async function consumeAll(client: KeelClient): Promise<Result> {
+async function consumeAll(client: KeelClient, pids: readonly number[]): Promise<Result> {
   const lat: number[] = [];
   let n = 0;
+  const cpu = cpuMeter(pids);
   const t0 = performance.now();
   for (let p = 0; p < PARTITIONS; p++) {
     const end = (await client.listOffsets(TOPIC, p, 'latest')).offset;
@@ -116,7 +132,7 @@ async function consumeAll(client: KeelClient): Promise<Result> {
       offset = last.offset + 1;
     }
   }
-  return result('consume', n, performance.now() - t0, lat);
+  return result('consume', n, performance.now() - t0, lat, cpu());
 }
 
 async function failover(cluster: ProcessCluster, client: KeelClient): Promise<Record<string, unknown>> {
@@ -140,11 +156,12 @@ async function main(): Promise<void> {
     await cluster.waitUntilReady(60_000);
     await client.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
     await leaders(client);
-    await produceSeq(client, 200); // warm-up: connections, JIT
-    print({ ...await produceSeq(client, 2_000) });
-    print({ ...await producePipelined(client, 'produce-c64', 20_000, 1, 64) });
-    print({ ...await producePipelined(client, 'produce-c64-batch100', 3_000, 100, 64) });
-    print({ ...await consumeAll(client) });
+    const pids = clusterPids(cluster);
+    await produceSeq(client, pids, 200); // warm-up: connections, JIT
+    print({ ...await produceSeq(client, pids, 2_000) });
+    print({ ...await producePipelined(client, pids, 'produce-c64', 20_000, 1, 64) });
+    print({ ...await producePipelined(client, pids, 'produce-c64-batch100', 3_000, 100, 64) });
+    print({ ...await consumeAll(client, pids) });
     print(await failover(cluster, client));
   } finally {
     client.close();
