@@ -73,8 +73,14 @@ export class Driver {
     this.stopped = true;
     if (this.tickTimer !== null) this.ports.clock.cancelTimer(this.tickTimer);
     for (const r of this.replicas.values()) r.stop();
-    for (const w of this.rpcWaiting.values()) this.ports.clock.cancelTimer(w.timer);
+    // Requests still waiting hear "no answer" now, as at their timeout: a stopped node sends nothing on,
+    // and a caller left waiting would never learn that its request's outcome is unknown.
+    const waiting = [...this.rpcWaiting.values()];
     this.rpcWaiting.clear();
+    for (const w of waiting) {
+      this.ports.clock.cancelTimer(w.timer);
+      w.done(undefined);
+    }
   }
 
   get isStopped(): boolean {

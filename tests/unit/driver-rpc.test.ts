@@ -1,0 +1,89 @@
+// Node-to-node requests through the driver (broker/driver.ts): every request hears exactly one outcome,
+// its answer, or "no answer" (undefined) at its timeout or when the node stops.
+import { describe, expect, it } from 'vitest';
+import { Driver } from '../../broker/driver.ts';
+import { SILENT, type Clock, type Frame, type Ports, type TimerHandle } from '../../broker/ports.ts';
+import { nodeId } from '../../raft/index.ts';
+
+/** A clock that moves only when the test says so. */
+class ManualClock implements Clock {
+  private nowMs = 0;
+  private nextId = 1;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now(): number { return this.nowMs; }
+  wallMs(): number { return this.nowMs; }
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.nowMs + delayMs, fn });
+    return { id };
+  }
+  cancelTimer(handle: TimerHandle): void { this.timers.delete(handle.id); }
+  advance(ms: number): void {
+    const until = this.nowMs + ms;
+    for (;;) {
+      const due = [...this.timers].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (due === undefined) break;
+      this.timers.delete(due[0]);
+      this.nowMs = due[1].at;
+      due[1].fn();
+    }
+    this.nowMs = until;
+  }
+}
+
+function driverOn(clock: ManualClock): { driver: Driver; sent: Frame[] } {
+  const sent: Frame[] = [];
+  const ports: Ports = {
+    clock,
+    rng: { nextInt: () => 0 },
+    transport: { send: (_to, frame) => sent.push(frame) },
+    storage: { load: (done) => done(new Map(), null), write: (_batch, done) => clock.setTimer(1, () => done(null)) },
+    logger: SILENT,
+  };
+  const driver = new Driver(nodeId(1), ports, 50, () => {});
+  driver.start();
+  return { driver, sent };
+}
+
+describe('driver requests', () => {
+  it('hands the peer\'s response to the caller once', () => {
+    const clock = new ManualClock();
+    const { driver, sent } = driverOn(clock);
+    const answers: unknown[] = [];
+    driver.request(nodeId(2), 'm', { q: 1 }, 1_000, (body) => answers.push(body));
+    clock.advance(0);
+    const rpc = sent.flatMap((f) => f.rpcs).find((r) => r.kind === 'request');
+    expect(rpc).toMatchObject({ method: 'm', body: { q: 1 } });
+    driver.receive({ from: nodeId(2), to: nodeId(1), messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'yes' }] });
+    clock.advance(5_000);
+    expect(answers).toEqual(['yes']);
+  });
+
+  it('says "no answer" at the timeout, and ignores a response that comes later', () => {
+    const clock = new ManualClock();
+    const { driver, sent } = driverOn(clock);
+    const answers: unknown[] = [];
+    driver.request(nodeId(2), 'm', {}, 1_000, (body) => answers.push(body));
+    clock.advance(999);
+    expect(answers).toEqual([]);
+    clock.advance(1);
+    expect(answers).toEqual([undefined]);
+    const id = sent.flatMap((f) => f.rpcs)[0]?.id ?? -1;
+    driver.receive({ from: nodeId(2), to: nodeId(1), messages: [], rpcs: [{ kind: 'response', id, method: 'm', body: 'late' }] });
+    expect(answers).toEqual([undefined]);
+  });
+
+  it('says "no answer" to every waiting request when the node stops, and never again', () => {
+    const clock = new ManualClock();
+    const { driver } = driverOn(clock);
+    const answers: string[] = [];
+    driver.request(nodeId(2), 'a', {}, 1_000, (body) => answers.push(`a:${String(body)}`));
+    driver.request(nodeId(3), 'b', {}, 5_000, (body) => answers.push(`b:${String(body)}`));
+    clock.advance(10);
+    driver.stop();
+    expect(answers).toEqual(['a:undefined', 'b:undefined']);
+    clock.advance(10_000);
+    driver.request(nodeId(2), 'c', {}, 1_000, (body) => answers.push(`c:${String(body)}`));
+    expect(answers).toEqual(['a:undefined', 'b:undefined', 'c:undefined']);
+  });
+});
