@@ -4,6 +4,7 @@
 // written to the metadata log only when a broker's state changes, as KRaft does).
 import { encodeCommand, decodeCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
+import type { PartitionOffset } from '../controller/group-offsets.ts';
 import type { MetadataState, TopicDescription } from '../controller/metadata.ts';
 import { NONE, type NodeId } from '../raft/types.ts';
 import type { Driver } from './driver.ts';
@@ -36,7 +37,10 @@ export interface Versioned<T> {
   readonly version: number;
 }
 
-type ReadQuery = { readonly kind: 'list' } | { readonly kind: 'describe'; readonly name: string };
+type ReadQuery =
+  | { readonly kind: 'list' }
+  | { readonly kind: 'describe'; readonly name: string }
+  | { readonly kind: 'offsets'; readonly group: string; readonly topic: string };
 
 interface Heartbeat {
   readonly broker: NodeId;
@@ -168,6 +172,10 @@ export class ControllerService {
     if (this.replica() === undefined) return reply(adminError('NOT_CONTROLLER', 'no metadata image here', this.remoteLeader));
     if (q?.kind === 'list') return this.read('linearizable', (m) => m.listTopics(), reply);
     if (q?.kind === 'describe' && typeof q.name === 'string') return this.read('linearizable', (m) => m.describeTopic(q.name as string), reply);
+    if (q?.kind === 'offsets' && typeof q.group === 'string' && typeof q.topic === 'string') {
+      const { group, topic } = q;
+      return this.read('linearizable', (m) => m.committedOffsets(group, topic), reply);
+    }
     reply(adminError('INVALID_REQUEST', 'malformed read'));
   }
 
@@ -190,6 +198,17 @@ export class ControllerService {
       if (t === undefined) return done(adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`));
       done({ ok: true, value: { value: t, version: r.value.version } });
     });
+  }
+
+  /** A consumer group's committed offsets of a topic (UNKNOWN_TOPIC if there is no such topic). */
+  committedOffsets(group: string, topic: string, consistency: Consistency, done: (r: AdminResult<Versioned<PartitionOffset[]>>) => void): void {
+    const answer = (r: AdminResult<Versioned<PartitionOffset[] | undefined>>): void => {
+      if (!r.ok) return done(r);
+      const offsets = r.value.value;
+      done(offsets === undefined ? adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`) : { ok: true, value: { value: offsets, version: r.value.version } });
+    };
+    if (this.replica() === undefined) return this.readRemote({ kind: 'offsets', group, topic }, answer);
+    this.read(consistency, (m) => m.committedOffsets(group, topic), answer);
   }
 
   // ---- broker lifecycle -----------------------------------------------------------------------

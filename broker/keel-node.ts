@@ -3,6 +3,7 @@
 // admin requests from clients and peers. Everything reaches the world through the ports.
 import type { Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
+import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
 import { MetadataState, type TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { ControllerService, DEFAULT_CONTROLLER_OPTIONS, type Consistency, type ControllerServiceOptions, type Versioned } from './controller-service.ts';
@@ -189,6 +190,16 @@ export class KeelNode {
 
   describeTopic(name: string, consistency: Consistency, done: (r: AdminResult<Versioned<TopicDescription>>) => void): void {
     this.controller.describeTopic(name, consistency, done);
+  }
+
+  /** Commits a consumer group's offsets (the next offset to read, per partition); they only move forward. */
+  commitOffsets(req: { readonly group: string; readonly topic: string; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
+    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+  }
+
+  /** A consumer group's committed offsets of a topic (partitions it never committed are absent). */
+  committedOffsets(group: string, topic: string, consistency: Consistency, done: (r: AdminResult<Versioned<PartitionOffset[]>>) => void): void {
+    this.controller.committedOffsets(group, topic, consistency, done);
   }
 
   decommissionBroker(req: { readonly requestId: string; readonly broker: NodeId }, done: (r: AdminResult<unknown>) => void): void {

@@ -15,7 +15,8 @@ export type Command =
   | { readonly type: 'delete-topic'; readonly requestId: string; readonly name: string }
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
-  | { readonly type: 'init-producer-id'; readonly requestId: string };
+  | { readonly type: 'init-producer-id'; readonly requestId: string }
+  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly offsets: readonly { readonly partition: number; readonly offset: number }[] };
 
 export type CommandType = Command['type'];
 
@@ -61,6 +62,11 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
       return isCount(d['group']) && Array.isArray(d['replicas']) && (d['replicas'] as unknown[]).every(isId) ? (d as Command) : undefined;
     case 'init-producer-id':
       return isStr(d['requestId']) ? (d as Command) : undefined;
+    case 'commit-offsets':
+      // Consumer group, topic and numbers are validated at apply (with stable error codes); here only the shape.
+      return typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && Array.isArray(d['offsets'])
+        && (d['offsets'] as unknown[]).every((o) => typeof o === 'object' && o !== null && typeof (o as { partition?: unknown }).partition === 'number' && typeof (o as { offset?: unknown }).offset === 'number')
+        ? (d as Command) : undefined;
     default:
       return undefined;
   }

@@ -4,6 +4,7 @@
 import type { Entry, Index, NodeId } from '../raft/types.ts';
 import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
+import { GroupOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
 import { resolveTopicConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
@@ -91,6 +92,8 @@ export class MetadataState {
   readonly brokers = new Map<NodeId, BrokerRecord>();
   readonly topics = new Map<string, TopicRecord>();
   readonly partitions = new Map<GroupId, PartitionRecord>();
+  /** Committed consumer-group offsets. */
+  readonly groupOffsets = new GroupOffsets();
   private readonly requests = new Map<string, RememberedRequest>();
   private nextGroup = FIRST_PARTITION_GROUP;
 
@@ -191,7 +194,17 @@ export class MetadataState {
       case 'init-producer-id':
         this.changed();
         return ok({ producerId: this.nextProducerId++, producerEpoch: 0 });
+      case 'commit-offsets':
+        return this.commitOffsets(c.consumerGroup, c.topic, c.offsets);
     }
+  }
+
+  private commitOffsets(group: string, topic: string, offsets: readonly PartitionOffset[]): ApplyResult {
+    const t = this.topics.get(topic);
+    if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`);
+    const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets);
+    if (moved) this.changed();
+    return result;
   }
 
   private registerBroker(id: NodeId, address: string, incarnation: number): ApplyResult {
@@ -250,6 +263,7 @@ export class MetadataState {
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
     for (const g of t.groups) this.partitions.delete(g);
     this.topics.delete(name);
+    this.groupOffsets.dropTopic(name);
     this.changed();
     return ok({ deleted: name });
   }
@@ -296,6 +310,11 @@ export class MetadataState {
     return { name, id: t.id, replicationFactor: t.replicationFactor, configs: t.configs, partitions };
   }
 
+  /** A group's committed offsets of a topic; undefined if the topic does not exist. */
+  committedOffsets(group: string, topic: string): PartitionOffset[] | undefined {
+    return this.topics.has(topic) ? this.groupOffsets.committed(group, topic) : undefined;
+  }
+
   /** Partitions with a replica on `node` now or once a reassignment completes. */
   partitionsOn(node: NodeId): PartitionRecord[] {
     return [...this.partitions.values()].filter((p) => p.replicas.includes(node) || (p.target?.includes(node) ?? false));
@@ -314,6 +333,7 @@ export class MetadataState {
       nextGroup: this.nextGroup,
       nextTopicId: this.nextTopicId,
       nextProducerId: this.nextProducerId,
+      groupOffsets: this.groupOffsets.rows(),
     }));
   }
 
@@ -321,6 +341,8 @@ export class MetadataState {
     const d = JSON.parse(new TextDecoder().decode(data)) as {
       version: number; digest: number; brokers: BrokerRecord[]; topics: TopicRecord[]; partitions: PartitionRecord[];
       requests: [string, RememberedRequest][]; nextGroup: number; nextTopicId: number; nextProducerId: number;
+      /** Absent in snapshots taken before consumer groups. */
+      groupOffsets?: OffsetRow[];
     };
     this.version = d.version;
     this.digest = d.digest;
@@ -336,6 +358,7 @@ export class MetadataState {
     this.nextGroup = d.nextGroup;
     this.nextTopicId = d.nextTopicId;
     this.nextProducerId = d.nextProducerId;
+    this.groupOffsets.restore(d.groupOffsets ?? []);
   }
 }
 

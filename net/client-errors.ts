@@ -53,6 +53,7 @@ export function grpcStatusFor(code: string): grpc.status {
     case 'INVALID_REPLICATION_FACTOR':
     case 'INVALID_CONFIG':
     case 'INVALID_REQUEST':
+    case 'INVALID_GROUP':
     case 'INVALID_RECORD':
     case 'RECORD_TOO_LARGE':
       return grpc.status.INVALID_ARGUMENT;

@@ -11,7 +11,7 @@ import { MetadataState, REQUEST_IDS_KEPT_MAX, type ApplyResult, type TopicDescri
 import { TOPIC_CONFIG_DEFAULTS } from '../../../controller/topic-config.ts';
 import { index, nodeId, type NodeId } from '../../../raft/types.ts';
 import {
-  brokerIds, clusterOf, codeOf, createTopic, decommission, deleteTopic, entryOf, fence, ids, image, initProducerId,
+  brokerIds, clusterOf, codeOf, commitOffsets, createTopic, decommission, deleteTopic, entryOf, fence, ids, image, initProducerId,
   reassignmentDone, register, reportLeader, shutdown, unfence, valueOf, withBrokers,
 } from './support.ts';
 
@@ -638,7 +638,8 @@ type Action =
   | { kind: 'delete'; rid: number; name: number }
   | { kind: 'leader'; group: { existing: number } | { raw: number }; leader: number; term: number }
   | { kind: 'done'; group: { existing: number } | { raw: number }; matching: boolean; replicas: number[] }
-  | { kind: 'producer'; rid: number };
+  | { kind: 'producer'; rid: number }
+  | { kind: 'commit'; group: number; name: number; partition: number; offset: number };
 
 const NAMES = ['orders', 'payments', 'logs', 'bad/name'] as const;
 const CONFIGS: readonly Record<string, unknown>[] = [{}, { 'min.insync.replicas': 2 }, { 'retention.ms': '1000' }, { 'cleanup.policy': 1 }, { 'retention.bytes': 0 }];
@@ -665,6 +666,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('leader' as const), group, leader: broker, term: fc.nat({ max: 6 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('done' as const), group, matching: fc.boolean(), replicas: fc.uniqueArray(broker, { maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('producer' as const), rid }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), group: fc.nat({ max: 2 }), name: fc.nat({ max: NAMES.length - 1 }), partition: fc.nat({ max: 6 }), offset: fc.nat({ max: 50 }) }) },
 );
 
 /** A start of 0..5 registered and unfenced brokers, then 1..60 random actions. */
@@ -705,6 +707,8 @@ function commandFor(a: Action, m: MetadataState): Command {
     }
     case 'producer':
       return initProducerId(`p${a.rid}`);
+    case 'commit':
+      return commitOffsets(['g0', 'g1', ''][a.group] as string, NAMES[a.name] as string, [{ partition: a.partition, offset: a.offset }]);
   }
 }
 
@@ -744,6 +748,24 @@ describe('properties over random command sequences', () => {
         else expect({ c, delta }).toEqual({ c, delta: 0 });
         if (delta === 0) expect(m.digest).toBe(before.digest);
         else expect(m.digest).not.toBe(before.digest);
+      });
+    }), { numRuns: RUNS });
+  });
+
+  it('a committed group offset never goes back while its topic exists (DESIGN.md §6)', () => {
+    fc.assert(fc.property(scriptArb, (script) => {
+      const highest = new Map<string, number>();
+      runScript(script, (m, c) => {
+        if (c.type === 'delete-topic') for (const k of [...highest.keys()]) if (k.split('/')[1] === c.name) highest.delete(k);
+        for (const g of ['g0', 'g1']) {
+          for (const name of NAMES) {
+            for (const { partition, offset } of m.committedOffsets(g, name) ?? []) {
+              const key = `${g}/${name}/${partition}`;
+              expect(offset).toBeGreaterThanOrEqual(highest.get(key) ?? 0);
+              highest.set(key, offset);
+            }
+          }
+        }
       });
     }), { numRuns: RUNS });
   });

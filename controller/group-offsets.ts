@@ -1,0 +1,106 @@
+// Committed consumer-group offsets, kept in the metadata image (DESIGN.md §4: consumer-group metadata).
+// A consumer group commits, per partition, the offset of the next record it will read; a restarted
+// consumer resumes there. Commits only move forward: a commit below the stored offset changes nothing,
+// so a delayed copy of an old commit (retried after a timeout, stuck behind a paused node) can never
+// move a group back and make it read records twice (DESIGN.md §6: committed offsets never go backwards).
+import { adminError, ok, type AdminResult } from './errors.ts';
+
+export interface PartitionOffset {
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface CommitOffsetsResult {
+  /** The committed offsets of the partitions named in the request, after it: higher ones stayed. */
+  readonly offsets: readonly PartitionOffset[];
+}
+
+export const GROUP_ID_CHARS_MAX = 255;
+/** Partitions one commit may name (a topic has at most PARTITIONS_MAX). */
+export const OFFSETS_PER_COMMIT_MAX = 10_000;
+
+/** Printable, as Kafka group ids are in practice; no control characters, which logs would mangle. */
+const GROUP_PATTERN = /^[^\p{Cc}]{1,255}$/u;
+
+export function validateGroupId(group: unknown): string | null {
+  if (typeof group !== 'string') return 'group id must be a string';
+  if (!GROUP_PATTERN.test(group)) return `group id must be 1 to ${GROUP_ID_CHARS_MAX} characters without control characters`;
+  return null;
+}
+
+/** One stored offset, as snapshots hold them: [group, topic, partition, offset]. */
+export type OffsetRow = readonly [string, string, number, number];
+
+export class GroupOffsets {
+  /** group → topic → partition → offset. */
+  private readonly groups = new Map<string, Map<string, Map<number, number>>>();
+
+  /**
+   * Commits `offsets` of `topic` (which has `partitionCount` partitions). Returns whether anything moved
+   * (the caller bumps the metadata version only then) with the committed offsets after the commit.
+   */
+  commit(group: string, topic: string, partitionCount: number, offsets: readonly PartitionOffset[]): { moved: boolean; result: AdminResult<CommitOffsetsResult> } {
+    const invalid = validateGroupId(group);
+    if (invalid !== null) return { moved: false, result: adminError('INVALID_GROUP', invalid) };
+    if (offsets.length === 0 || offsets.length > OFFSETS_PER_COMMIT_MAX) return { moved: false, result: adminError('INVALID_REQUEST', `a commit names 1 to ${OFFSETS_PER_COMMIT_MAX} partitions`) };
+    const seen = new Set<number>();
+    for (const { partition, offset } of offsets) {
+      if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitionCount) return { moved: false, result: adminError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic}" has no partition ${String(partition)}`) };
+      if (!Number.isSafeInteger(offset) || offset < 0) return { moved: false, result: adminError('INVALID_REQUEST', `offset must be a non-negative integer, got ${String(offset)}`) };
+      if (seen.has(partition)) return { moved: false, result: adminError('INVALID_REQUEST', `partition ${partition} is named twice`) };
+      seen.add(partition);
+    }
+    const stored = this.partitionsOf(group, topic, true) as Map<number, number>;
+    let moved = false;
+    for (const { partition, offset } of offsets) {
+      if (offset > (stored.get(partition) ?? -1)) {
+        stored.set(partition, offset);
+        moved = true;
+      }
+    }
+    return { moved, result: ok({ offsets: offsets.map(({ partition }) => ({ partition, offset: stored.get(partition) as number })) }) };
+  }
+
+  /** The group's committed offsets for `topic`, by partition (partitions it never committed are absent). */
+  committed(group: string, topic: string): PartitionOffset[] {
+    const stored = this.partitionsOf(group, topic, false);
+    if (stored === undefined) return [];
+    return [...stored].sort((a, b) => a[0] - b[0]).map(([partition, offset]) => ({ partition, offset }));
+  }
+
+  /** A deleted topic takes its committed offsets along (a topic created again under the name starts afresh). */
+  dropTopic(topic: string): void {
+    for (const [group, topics] of this.groups) {
+      topics.delete(topic);
+      if (topics.size === 0) this.groups.delete(group);
+    }
+  }
+
+  rows(): OffsetRow[] {
+    const rows: OffsetRow[] = [];
+    for (const [group, topics] of this.groups) {
+      for (const [topic, partitions] of topics) for (const [partition, offset] of partitions) rows.push([group, topic, partition, offset]);
+    }
+    return rows;
+  }
+
+  restore(rows: readonly OffsetRow[]): void {
+    this.groups.clear();
+    for (const [group, topic, partition, offset] of rows) (this.partitionsOf(group, topic, true) as Map<number, number>).set(partition, offset);
+  }
+
+  private partitionsOf(group: string, topic: string, create: boolean): Map<number, number> | undefined {
+    let topics = this.groups.get(group);
+    if (topics === undefined) {
+      if (!create) return undefined;
+      topics = new Map();
+      this.groups.set(group, topics);
+    }
+    let partitions = topics.get(topic);
+    if (partitions === undefined && create) {
+      partitions = new Map();
+      topics.set(topic, partitions);
+    }
+    return partitions;
+  }
+}
