@@ -13,6 +13,7 @@ import {
   FETCH_WAIT_MS_MAX, RECORDS_PER_BATCH_MAX,
   type FetchRequest, type FetchResponse, type OffsetSpec, type ProduceRequest, type ProduceResponse,
 } from '../broker/partition/partition-service.ts';
+import { OFFSETS_PER_COMMIT_MAX, validateGroupId, type PartitionOffset } from '../controller/group-offsets.ts';
 import type { TopicDescription } from '../controller/metadata.ts';
 import { TOPIC_NAME_CHARS_MAX, validatePartitions, validateReplicationFactor, validateTopicName } from '../controller/topic-config.ts';
 import type { AdminError } from '../controller/errors.ts';
@@ -291,6 +292,30 @@ export function decodeListTopicsRequest(v: unknown): Decoded<Consistency> {
 
 export function decodeDescribeTopicRequest(v: unknown): Decoded<{ name: string; consistency: Consistency }> {
   return decode('DescribeTopicRequest', v, (m) => ({ name: topicName(m, 'name', 'name'), consistency: enumOf(m, 'consistency', 'consistency', CONSISTENCY) }));
+}
+
+function groupId(m: Msg): string {
+  const g = m['groupId'] ?? '';
+  const refused = validateGroupId(g);
+  if (refused !== null) throw new Invalid(keelError('INVALID_GROUP', `group_id: ${refused}`));
+  return g as string;
+}
+
+export function decodeCommitOffsetsRequest(v: unknown): Decoded<{ group: string; topic: string; offsets: PartitionOffset[] }> {
+  return decode('CommitOffsetsRequest', v, (m) => {
+    const group = groupId(m);
+    const topic = topicName(m, 'topic', 'topic');
+    const offsets = list(m, 'offsets', 'offsets', OFFSETS_PER_COMMIT_MAX).map((o, k) => {
+      const po = message(o, `offsets[${k}]`);
+      return { partition: uint(po, 'partition', `offsets[${k}].partition`, U32_MAX), offset: uint(po, 'offset', `offsets[${k}].offset`) };
+    });
+    if (offsets.length === 0) invalid('offsets: a commit names at least one partition');
+    return { group, topic, offsets };
+  });
+}
+
+export function decodeFetchOffsetsRequest(v: unknown): Decoded<{ group: string; topic: string; consistency: Consistency }> {
+  return decode('FetchOffsetsRequest', v, (m) => ({ group: groupId(m), topic: topicName(m, 'topic', 'topic'), consistency: enumOf(m, 'consistency', 'consistency', CONSISTENCY) }));
 }
 
 export function decodeEmptyRequest(what: string, v: unknown): Decoded<null> {

@@ -19,6 +19,14 @@ export interface UnaryMethods {
   ListTopics: [{ readonly consistency: number }, { readonly names: readonly string[]; readonly metadataVersion: number }];
   DescribeTopic: [{ readonly name: string; readonly consistency: number }, { readonly topic: TopicInfo | null; readonly metadataVersion: number }];
   ClusterStatus: [Record<string, never>, ClusterStatus];
+  CommitOffsets: [{ readonly groupId: string; readonly topic: string; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
+  FetchOffsets: [{ readonly groupId: string; readonly topic: string; readonly consistency: number }, { readonly offsets: readonly PartitionOffset[]; readonly metadataVersion: number }];
+}
+
+/** A partition and the next offset a consumer group will read there. */
+export interface PartitionOffset {
+  readonly partition: number;
+  readonly offset: number;
 }
 
 export type UnaryMethod = keyof UnaryMethods;

@@ -181,6 +181,26 @@ export class KeelClient {
     return this.unary(a as string, 'ClusterStatus', {}, this.requestTimeoutMs);
   }
 
+  // ---- consumer groups ---------------------------------------------------------------------------
+
+  /**
+   * Commits a consumer group's offsets: per partition, the next offset the group will read (the last
+   * record it processed + 1). Offsets only move forward, so a retried or delayed commit is harmless;
+   * returns the committed offsets after the commit (a partition already further keeps its offset).
+   */
+  async commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>): Promise<Map<number, number>> {
+    const list = [...offsets].map(([partition, offset]) => ({ partition, offset }));
+    if (list.length === 0) return new Map();
+    const r = await this.adminCall('CommitOffsets', { groupId: group, topic, offsets: list });
+    return new Map(r.offsets.map((o) => [o.partition, o.offset]));
+  }
+
+  /** A consumer group's committed offsets of a topic, by partition (partitions it never committed are absent). */
+  async fetchOffsets(group: string, topic: string, options: { readonly consistency?: Consistency } = {}): Promise<Map<number, number>> {
+    const r = await this.adminCall('FetchOffsets', { groupId: group, topic, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
+    return new Map(r.offsets.map((o) => [o.partition, o.offset]));
+  }
+
   /** A fresh idempotent producer identity (one request id for every retry). */
   initProducerId(): Promise<ProducerIdentity> {
     return this.adminCall('InitProducerId', { requestId: this.env.requestId() });

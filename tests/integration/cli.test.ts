@@ -97,6 +97,30 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     for (const r of records) expect(acks).toContainEqual(expect.objectContaining({ partition: r.partition, offset: r.offset, value: r.value }));
   }, 60_000);
 
+  it('a consumer group resumes where its last run stopped, across partitions, and each group has its own place', async () => {
+    const created = await keel(['topic', 'create', 'cli-group', '--partitions', '3', ...at()]);
+    expect(created.code, created.stderr).toBe(0);
+    const lines = Array.from({ length: 90 }, (_, i) => `g-${i}`);
+    expect((await keel(['produce', 'cli-group', ...at()], `${lines.join('\n')}\n`)).code).toBe(0);
+    const run = async (group: string, max: number): Promise<string[]> => {
+      const r = await keel(['consume', 'cli-group', '--group', group, '--from-beginning', '--max', String(max), '--json', ...at()]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { partition: number; offset: number }))
+        .map((x) => `${x.partition}/${x.offset}`);
+    };
+    const first = await run('readers', 40);
+    const second = await run('readers', 50);
+    expect(first).toHaveLength(40);
+    expect(second).toHaveLength(50);
+    // Together exactly the 90 records, none twice: the second run started at the first one's commits.
+    expect(new Set([...first, ...second]).size).toBe(90);
+    const fetched = await keel(['consume', 'cli-group', '--group', 'others', '--from-beginning', '--max', '90', '--json', ...at()]);
+    expect(fetched.stdout.trim().split('\n')).toHaveLength(90);
+    const bad = await keel(['consume', 'cli-group', '--group', 'readers', '--partition', '0', '--offset', '3', ...at()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--offset cannot be used with --group/);
+  }, 60_000);
+
   it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {
     const count = 120_000; // past the producer's bufferedRecordsMax (100,000)
     const created = await keel(['topic', 'create', 'cli-big', '--partitions', '3', ...at()]);
