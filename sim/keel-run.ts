@@ -102,7 +102,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   };
   const admin = new MetadataWorkload(w, { clients: 3, topicNames: ['orders', 'payments', 'audit', 'clicks'], attemptTimeoutMs: 2_000, attemptsMax: 4, thinkTimeMs: 150, linkDelayMs: 0.5 });
 
-  const data = new PartitionWorkload(w, partChecker, { topics: spec.dataTopics, producers: spec.producers, readers: 2, attemptTimeoutMs: 2_000, thinkTimeMs: 40, linkDelayMs: 0.5 });
+  const data = new PartitionWorkload(w, partChecker, { topics: spec.dataTopics, producers: spec.producers, readers: 2, attemptTimeoutMs: 2_000, thinkTimeMs: 40, linkDelayMs: 0.5, commitEveryMs: 300 });
   for (const id of ids) w.start(id);
   // Setup before any fault (as Jepsen does), on a calm network: the cluster comes up and the data topics
   // exist. The scenario's network behaviour starts with the faults.
@@ -176,6 +176,8 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       producedRecordsAcked: data.counts.records,
       fetches: partChecker.reads,
       recordsRead: partChecker.recordsRead,
+      groupCommitsAcked: partChecker.groups.commits,
+      groupOffsetReads: partChecker.groups.reads,
       metadataChanges: metaChecker.changes,
       metadataVersion: metaChecker.maxVersion,
       checkerMs: Math.round(admin.checkerMs),

@@ -4,6 +4,8 @@
 //   inconsistent offsets two different records at one offset (across reads, or across replicas)
 //   non-monotonic / skip a reader session's records do not follow each other offset by offset
 //   offsets not dense    a replica's log has a gap between its start and its high watermark
+// and, through `groups`, committed consumer-group offsets that went back (group-offsets-checker.ts).
+import { GroupOffsetsChecker } from './group-offsets-checker.ts';
 import type { Violation } from './raft-checker.ts';
 
 export interface AckedRecord {
@@ -33,12 +35,16 @@ export class PartitionChecker {
   readonly acked: AckedRecord[] = [];
   reads = 0;
   recordsRead = 0;
+  /** Committed consumer-group offsets; reports through this checker's violations. */
+  readonly groups: GroupOffsetsChecker;
 
   constructor(
     private readonly now: () => number,
     /** Values written by idempotent producers (each must be stored at most once). */
     private readonly isIdempotent: (value: string) => boolean,
-  ) {}
+  ) {
+    this.groups = new GroupOffsetsChecker(now, (checker, message) => this.fail(checker, message));
+  }
 
   fail(checker: string, message: string): void {
     if (this.violations.length < 20) this.violations.push({ checker, message, atMs: this.now() });

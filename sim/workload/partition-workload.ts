@@ -1,7 +1,11 @@
 // The broker workload: producers (half idempotent, half not) writing unique values to the data topics'
 // partitions with acks=all, retrying through leader changes and timeouts like real clients; and reader
-// sessions tailing each partition offset by offset. Everything they see goes to the PartitionChecker.
+// sessions tailing each partition offset by offset, each a consumer group that commits its progress and
+// reads its committed offsets back now and then. Everything they see goes to the PartitionChecker.
+import type { Versioned } from '../../broker/controller-service.ts';
 import type { KeelNode } from '../../broker/keel-node.ts';
+import type { AdminResult } from '../../controller/errors.ts';
+import type { CommitOffsetsResult, PartitionOffset } from '../../controller/group-offsets.ts';
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import { KeelApp } from '../apps/keel-app.ts';
@@ -22,6 +26,8 @@ export interface PartitionWorkloadOptions {
   readonly attemptTimeoutMs: number;
   readonly thinkTimeMs: number;
   readonly linkDelayMs: number;
+  /** A reader session commits its progress (as consumer group "r<k>") about this often. */
+  readonly commitEveryMs: number;
 }
 
 const encoder = new TextEncoder();
@@ -42,6 +48,8 @@ export class PartitionWorkload {
   /** Produce requests by outcome, and after the heal. */
   readonly counts = { batches: 0, acked: 0, records: 0, failed: 0, afterHeal: 0, afterHealAcked: 0, firstAckAfterHealMs: Number.POSITIVE_INFINITY };
   private readonly pending = new Set<string>();
+  /** Reader session → topic → partition → next offset it will fetch. */
+  private readonly progress = new Map<string, Map<string, Map<number, number>>>();
 
   constructor(private readonly world: World, private readonly checker: PartitionChecker, private readonly options: PartitionWorkloadOptions) {}
 
@@ -60,6 +68,7 @@ export class PartitionWorkload {
       for (const tp of tps.filter((_, i) => i % this.options.readers === k)) {
         this.world.sched.after(rng.nextFloat() * 50, () => this.fetchLoop(`r${k}`, tp, 0));
       }
+      this.world.sched.after(this.options.commitEveryMs * (0.5 + rng.nextFloat()), () => this.commitLoop(`r${k}`));
     }
   }
 
@@ -185,6 +194,7 @@ export class PartitionWorkload {
           const recs = r.value.records.map((x) => ({ offset: x.offset, value: x.value === null ? '' : decoder.decode(x.value) }));
           this.checker.read(session, tp, offset, recs);
           const last = recs[recs.length - 1];
+          if (last !== undefined) this.noteProgress(session, topic, partition, last.offset + 1);
           return again(last === undefined ? offset : last.offset + 1, recs.length === 0 ? 20 : 5);
         }
         const e = r.error;
@@ -196,6 +206,45 @@ export class PartitionWorkload {
         }
         again(offset, 50);
       }, () => again(offset, 20));
+  }
+
+  private noteProgress(session: string, topic: string, partition: number, next: number): void {
+    let topics = this.progress.get(session);
+    if (topics === undefined) {
+      topics = new Map();
+      this.progress.set(session, topics);
+    }
+    let partitions = topics.get(topic);
+    if (partitions === undefined) {
+      partitions = new Map();
+      topics.set(topic, partitions);
+    }
+    partitions.set(partition, next);
+  }
+
+  /**
+   * The session commits its progress on one topic at a random node (forwarded to the controller leader),
+   * then, every other time, reads the group's committed offsets back.
+   */
+  private commitLoop(session: string): void {
+    if (!this.issuing) return;
+    const w = this.world;
+    const again = (): void => { w.sched.after(this.options.commitEveryMs * (0.5 + w.rngs.workload.nextFloat()), () => this.commitLoop(session)); };
+    const topics = [...(this.progress.get(session) ?? new Map<string, Map<number, number>>())];
+    if (topics.length === 0) return again();
+    const [topic, partitions] = w.rngs.workload.pick(topics);
+    const offsets = [...partitions].map(([partition, offset]) => ({ partition, offset }));
+    const issuedAt = w.now;
+    const readBack = w.rngs.workload.chance(0.5);
+    this.call<AdminResult<CommitOffsetsResult>>(w.rngs.workload.pick(w.nodeIds), (n, done) => n.commitOffsets({ group: session, topic, offsets }, done), (r) => {
+      if (r.ok) this.checker.groups.committed(session, topic, issuedAt, r.value.offsets);
+      if (!readBack) return again();
+      const readAt = w.now;
+      this.call<AdminResult<Versioned<PartitionOffset[]>>>(w.rngs.workload.pick(w.nodeIds), (n, done) => n.committedOffsets(session, topic, 'linearizable', done), (rr) => {
+        if (rr.ok) this.checker.groups.read(session, topic, readAt, rr.value.value);
+        again();
+      }, again);
+    }, again);
   }
 
   /** Liveness after heal: produce requests succeed again within the bound, and all of them end. */

@@ -62,4 +62,15 @@ describe('planted controller bug', () => {
     }
     expect(found).toMatch(/linearizability/);
   }, 120_000);
+
+  it('committed group offsets read from a stale local image are caught as offsets going back within 100 seeds', () => {
+    let found: string | undefined;
+    for (let seed = 1; seed <= 100 && found === undefined; seed++) {
+      const scenario = SCENARIOS[seed % SCENARIOS.length] as Scenario;
+      const r = runSeed(scenario, seed, { ...DEFAULT_PARAMS, plantedBugs: { staleLinearizableReads: true } }, 0).result;
+      const v = r.violations.find((x) => x.checker === 'offsets-went-back');
+      if (v !== undefined) found = `${seed} ${scenario.name}: ${v.message}`;
+    }
+    expect(found).toMatch(/a read returned (offset \d+|no offset), but a commit of \d+ was acknowledged/);
+  }, 120_000);
 });

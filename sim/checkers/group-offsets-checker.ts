@@ -1,0 +1,57 @@
+// Committed consumer-group offsets never go back (DESIGN.md §6). Once a commit was acknowledged, every
+// answer to a request issued after that acknowledgement (a read of the group's offsets, or another
+// commit's answer) must show at least the acknowledged offset: a lower one means a commit was lost or
+// undone (rolled back with a leader change, or overwritten by a delayed older commit).
+//   offsets-went-back   a read or commit answer shows less than an earlier acknowledged commit
+
+/** What the checker reports through: the partition checker's fail(). */
+type Fail = (checker: string, message: string) => void;
+
+interface Ack {
+  readonly atMs: number;
+  readonly offset: number;
+}
+
+export class GroupOffsetsChecker {
+  /** "group/topic/partition" → acknowledged commits, in acknowledgement order (so by time). */
+  private readonly acked = new Map<string, Ack[]>();
+  commits = 0;
+  reads = 0;
+
+  constructor(private readonly now: () => number, private readonly fail: Fail) {}
+
+  /** A commit issued at `issuedAtMs` was acknowledged now, answering the stored offsets of its partitions. */
+  committed(group: string, topic: string, issuedAtMs: number, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
+    this.commits++;
+    for (const { partition, offset } of offsets) {
+      const key = `${group}/${topic}/${partition}`;
+      this.check(key, offset, issuedAtMs, 'a commit answered');
+      let acks = this.acked.get(key);
+      if (acks === undefined) {
+        acks = [];
+        this.acked.set(key, acks);
+      }
+      acks.push({ atMs: this.now(), offset });
+    }
+  }
+
+  /** A read of the group's committed offsets of `topic`, issued at `issuedAtMs`, answered these. */
+  read(group: string, topic: string, issuedAtMs: number, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
+    this.reads++;
+    const got = new Map(offsets.map((o) => [o.partition, o.offset]));
+    const prefix = `${group}/${topic}/`;
+    for (const key of this.acked.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      this.check(key, got.get(Number(key.slice(prefix.length))) ?? -1, issuedAtMs, 'a read returned');
+    }
+  }
+
+  private check(key: string, observed: number, issuedAtMs: number, what: string): void {
+    let floor = -1;
+    for (const a of this.acked.get(key) ?? []) {
+      if (a.atMs >= issuedAtMs) break;
+      if (a.offset > floor) floor = a.offset;
+    }
+    if (observed < floor) this.fail('offsets-went-back', `${key}: ${what} ${observed < 0 ? 'no offset' : `offset ${observed}`}, but a commit of ${floor} was acknowledged before it was asked`);
+  }
+}
