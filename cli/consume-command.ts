@@ -49,9 +49,9 @@ async function startPositions(c: KeelClient, topic: string, o: StartOptions): Pr
   return out;
 }
 
-/** Commits the positions that moved since the last commit (--group). */
+/** Commits the positions that moved past the group's committed offsets (--group). */
 async function commitProgress(c: KeelClient, group: string, topic: string, positions: readonly Position[]): Promise<void> {
-  const moved = positions.filter((p) => p.offset !== p.committed);
+  const moved = positions.filter((p) => p.offset > (p.committed ?? -1));
   if (moved.length === 0) return;
   const stored = await c.commitOffsets(group, topic, new Map(moved.map((p) => [p.partition, p.offset])));
   for (const p of moved) p.committed = stored.get(p.partition) ?? p.offset;
@@ -82,7 +82,8 @@ export function addConsumeCommand(program: Command): void {
       process.once('SIGINT', () => { stop = true; });
       while (printed < max && !stop) {
         if (group !== undefined && Date.now() - lastCommitMs >= COMMIT_EVERY_MS) {
-          await commitProgress(c, group, topic, positions);
+          // A failed periodic commit is not fatal (as Kafka's auto-commit): the next one covers it.
+          await commitProgress(c, group, topic, positions).catch((err: unknown) => console.error(`warning: commit for group ${group} failed: ${err instanceof Error ? err.message : String(err)}`));
           lastCommitMs = Date.now();
         }
         for (const pos of positions) {
