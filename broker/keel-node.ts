@@ -89,7 +89,8 @@ export class KeelNode {
       stateMachine: (group) => this.stateMachineFor(group),
     }, ports, observer, onFatal);
     this.metadata.onChange = (c) => {
-      this.hostingDirty = true;
+      // Committed consumer offsets change nothing this node hosts.
+      if (c.type !== 'commit-offsets') this.hostingDirty = true;
       this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
     };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);
@@ -193,8 +194,8 @@ export class KeelNode {
   }
 
   /** Commits a consumer group's offsets (the next offset to read, per partition); they only move forward. */
-  commitOffsets(req: { readonly group: string; readonly topic: string; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
-    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+  commitOffsets(req: { readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
+    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
   }
 
   /** A consumer group's committed offsets of a topic (partitions it never committed are absent). */

@@ -20,7 +20,8 @@ const COMMIT_EVERY_MS = 1_000;
 
 type StartOptions = { fromBeginning?: boolean; partition?: string; offset?: string; group?: string };
 
-async function startPositions(c: KeelClient, topic: string, o: StartOptions): Promise<Position[]> {
+/** Where each partition starts, and the id of the topic read (commits name it). */
+async function startPositions(c: KeelClient, topic: string, o: StartOptions): Promise<{ topicId: number; positions: Position[] }> {
   const t = await c.describeTopic(topic);
   const one = nonNegativeInt(o.partition, 'partition');
   const explicit = nonNegativeInt(o.offset, 'offset');
@@ -38,22 +39,23 @@ async function startPositions(c: KeelClient, topic: string, o: StartOptions): Pr
   for (const partition of parts) {
     const groupOffset = committed.get(partition);
     if (groupOffset !== undefined) {
-      // Records below the log start were trimmed by retention since the group's last commit: start at the oldest kept.
+      // Out of the log's range (records trimmed by retention since the commit): the nearest end, as Kafka resets.
       const earliest = (await c.listOffsets(topic, partition, 'earliest')).offset;
-      out.push({ partition, offset: Math.max(groupOffset, earliest), committed: groupOffset });
+      const latest = (await c.listOffsets(topic, partition, 'latest')).offset;
+      out.push({ partition, offset: Math.min(Math.max(groupOffset, earliest), latest), committed: groupOffset });
       continue;
     }
     const offset = explicit ?? (await c.listOffsets(topic, partition, o.fromBeginning === true ? 'earliest' : 'latest')).offset;
     out.push({ partition, offset });
   }
-  return out;
+  return { topicId: t.id, positions: out };
 }
 
 /** Commits the positions that moved past the group's committed offsets (--group). */
-async function commitProgress(c: KeelClient, group: string, topic: string, positions: readonly Position[]): Promise<void> {
+async function commitProgress(c: KeelClient, group: string, topic: string, topicId: number, positions: readonly Position[]): Promise<void> {
   const moved = positions.filter((p) => p.offset > (p.committed ?? -1));
   if (moved.length === 0) return;
-  const stored = await c.commitOffsets(group, topic, new Map(moved.map((p) => [p.partition, p.offset])));
+  const stored = await c.commitOffsets(group, topic, new Map(moved.map((p) => [p.partition, p.offset])), { topicId });
   for (const p of moved) p.committed = stored.get(p.partition) ?? p.offset;
 }
 
@@ -74,7 +76,7 @@ export function addConsumeCommand(program: Command): void {
         process.exit(2);
       }
       const max = o.max === undefined ? Number.POSITIVE_INFINITY : positiveInt(o.max, 'max', 1);
-      const positions = await startPositions(c, topic, o);
+      const { topicId, positions } = await startPositions(c, topic, o);
       const group = o.group;
       let printed = 0;
       let stop = false;
@@ -83,7 +85,7 @@ export function addConsumeCommand(program: Command): void {
       while (printed < max && !stop) {
         if (group !== undefined && Date.now() - lastCommitMs >= COMMIT_EVERY_MS) {
           // A failed periodic commit is not fatal (as Kafka's auto-commit): the next one covers it.
-          await commitProgress(c, group, topic, positions).catch((err: unknown) => console.error(`warning: commit for group ${group} failed: ${err instanceof Error ? err.message : String(err)}`));
+          await commitProgress(c, group, topic, topicId, positions).catch((err: unknown) => console.error(`warning: commit for group ${group} failed: ${err instanceof Error ? err.message : String(err)}`));
           lastCommitMs = Date.now();
         }
         for (const pos of positions) {
@@ -98,6 +100,6 @@ export function addConsumeCommand(program: Command): void {
           }
         }
       }
-      if (group !== undefined) await commitProgress(c, group, topic, positions);
+      if (group !== undefined) await commitProgress(c, group, topic, topicId, positions);
     }));
 }

@@ -16,7 +16,7 @@ export type Command =
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
   | { readonly type: 'init-producer-id'; readonly requestId: string }
-  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly offsets: readonly { readonly partition: number; readonly offset: number }[] };
+  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly { readonly partition: number; readonly offset: number }[] };
 
 export type CommandType = Command['type'];
 
@@ -64,7 +64,7 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
       return isStr(d['requestId']) ? (d as Command) : undefined;
     case 'commit-offsets':
       // Consumer group, topic and numbers are validated at apply (with stable error codes); here only the shape.
-      return typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && Array.isArray(d['offsets'])
+      return typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && isId(d['topicId']) && Array.isArray(d['offsets'])
         && (d['offsets'] as unknown[]).every((o) => typeof o === 'object' && o !== null && typeof (o as { partition?: unknown }).partition === 'number' && typeof (o as { offset?: unknown }).offset === 'number')
         ? (d as Command) : undefined;
     default:

@@ -45,7 +45,8 @@ export class GroupOffsets {
     if (offsets.length === 0 || offsets.length > OFFSETS_PER_COMMIT_MAX) return { moved: false, result: adminError('INVALID_REQUEST', `a commit names 1 to ${OFFSETS_PER_COMMIT_MAX} partitions`) };
     const seen = new Set<number>();
     for (const { partition, offset } of offsets) {
-      if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitionCount) return { moved: false, result: adminError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic}" has no partition ${String(partition)}`) };
+      // Final, not UNKNOWN_TOPIC_OR_PARTITION (which clients retry): a topic's partition count never changes.
+      if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitionCount) return { moved: false, result: adminError('INVALID_REQUEST', `topic "${topic}" has partitions 0 to ${partitionCount - 1}, not ${String(partition)}`) };
       if (!Number.isSafeInteger(offset) || offset < 0) return { moved: false, result: adminError('INVALID_REQUEST', `offset must be a non-negative integer, got ${String(offset)}`) };
       if (seen.has(partition)) return { moved: false, result: adminError('INVALID_REQUEST', `partition ${partition} is named twice`) };
       seen.add(partition);

@@ -195,13 +195,18 @@ export class MetadataState {
         this.changed();
         return ok({ producerId: this.nextProducerId++, producerEpoch: 0 });
       case 'commit-offsets':
-        return this.commitOffsets(c.consumerGroup, c.topic, c.offsets);
+        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets);
     }
   }
 
-  private commitOffsets(group: string, topic: string, offsets: readonly PartitionOffset[]): ApplyResult {
+  /**
+   * The topic id pins the commit to the topic the group read: a commit delayed past the topic's deletion
+   * must not land on a topic created again under the same name (its offsets mean nothing there).
+   */
+  private commitOffsets(group: string, topic: string, topicId: number, offsets: readonly PartitionOffset[]): ApplyResult {
     const t = this.topics.get(topic);
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`);
+    if (t.id !== topicId) return adminError('UNKNOWN_TOPIC', `topic "${topic}" with id ${topicId} was deleted (the topic of that name now has id ${t.id})`);
     const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets);
     if (moved) this.changed();
     return result;

@@ -301,16 +301,17 @@ function groupId(m: Msg): string {
   return g as string;
 }
 
-export function decodeCommitOffsetsRequest(v: unknown): Decoded<{ group: string; topic: string; offsets: PartitionOffset[] }> {
+export function decodeCommitOffsetsRequest(v: unknown): Decoded<{ group: string; topic: string; topicId: number; offsets: PartitionOffset[] }> {
   return decode('CommitOffsetsRequest', v, (m) => {
     const group = groupId(m);
     const topic = topicName(m, 'topic', 'topic');
+    const topicId = int(m, 'topicId', 'topic_id (the id DescribeTopic gives)', 1, Number.MAX_SAFE_INTEGER);
     const offsets = list(m, 'offsets', 'offsets', OFFSETS_PER_COMMIT_MAX).map((o, k) => {
       const po = message(o, `offsets[${k}]`);
       return { partition: uint(po, 'partition', `offsets[${k}].partition`, U32_MAX), offset: uint(po, 'offset', `offsets[${k}].offset`) };
     });
     if (offsets.length === 0) invalid('offsets: a commit names at least one partition');
-    return { group, topic, offsets };
+    return { group, topic, topicId, offsets };
   });
 }
 

@@ -25,7 +25,12 @@ export interface RunParams {
   readonly keepTraceLines: boolean;
   /** keel system: partitions of the data workload, split over topics d0 and d1 (default 6). */
   readonly dataPartitions?: number;
+  /** keel system: reader sessions commit their progress as consumer groups (default true). */
+  readonly groupCommits?: boolean;
 }
+
+/** How often each reader session of the keel runs commits its progress as a consumer group. */
+const GROUP_COMMIT_EVERY_MS = 300;
 
 /** Data partitions of the standard keel runs (d0 and d1, 3 each). */
 export const DATA_PARTITIONS_DEFAULT = 6;
@@ -53,6 +58,7 @@ export function runGenerated(seed: number, scenario: string, gen: Generated, par
       plantedBugs: params.plantedBugs,
       dataTopics: dataTopics(params.dataPartitions ?? DATA_PARTITIONS_DEFAULT),
       producers: 4,
+      groupCommitEveryMs: params.groupCommits === false ? 0 : GROUP_COMMIT_EVERY_MS,
     });
   }
   return runRaft({

@@ -26,6 +26,8 @@ export interface KeelRunSpec extends RunSpecBase {
   /** Topics the data workload writes to (created at setup). */
   readonly dataTopics: readonly DataTopic[];
   readonly producers: number;
+  /** Reader sessions commit their progress as consumer groups about this often (0: never). */
+  readonly groupCommitEveryMs: number;
 }
 
 /** Data topic settings: d1 keeps only ~512 bytes (about 20 small records, fewer than the 5 batches per producer that dedup remembers), so retention trims (and snapshots) all the time. */
@@ -102,7 +104,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   };
   const admin = new MetadataWorkload(w, { clients: 3, topicNames: ['orders', 'payments', 'audit', 'clicks'], attemptTimeoutMs: 2_000, attemptsMax: 4, thinkTimeMs: 150, linkDelayMs: 0.5 });
 
-  const data = new PartitionWorkload(w, partChecker, { topics: spec.dataTopics, producers: spec.producers, readers: 2, attemptTimeoutMs: 2_000, thinkTimeMs: 40, linkDelayMs: 0.5, commitEveryMs: 300 });
+  const data = new PartitionWorkload(w, partChecker, { topics: spec.dataTopics, producers: spec.producers, readers: 2, attemptTimeoutMs: 2_000, thinkTimeMs: 40, linkDelayMs: 0.5, commitEveryMs: spec.groupCommitEveryMs });
   for (const id of ids) w.start(id);
   // Setup before any fault (as Jepsen does), on a calm network: the cluster comes up and the data topics
   // exist. The scenario's network behaviour starts with the faults.

@@ -19,7 +19,7 @@ export interface UnaryMethods {
   ListTopics: [{ readonly consistency: number }, { readonly names: readonly string[]; readonly metadataVersion: number }];
   DescribeTopic: [{ readonly name: string; readonly consistency: number }, { readonly topic: TopicInfo | null; readonly metadataVersion: number }];
   ClusterStatus: [Record<string, never>, ClusterStatus];
-  CommitOffsets: [{ readonly groupId: string; readonly topic: string; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
+  CommitOffsets: [{ readonly groupId: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
   FetchOffsets: [{ readonly groupId: string; readonly topic: string; readonly consistency: number }, { readonly offsets: readonly PartitionOffset[]; readonly metadataVersion: number }];
 }
 

@@ -187,11 +187,15 @@ export class KeelClient {
    * Commits a consumer group's offsets: per partition, the next offset the group will read (the last
    * record it processed + 1). Offsets only move forward, so a retried or delayed commit is harmless;
    * returns the committed offsets after the commit (a partition already further keeps its offset).
+   * Pass the id of the topic the offsets were read from (TopicInfo.id; default: the topic's id now), so
+   * that a commit for a topic deleted meanwhile fails with UNKNOWN_TOPIC instead of landing on a topic
+   * created again under the same name.
    */
-  async commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>): Promise<Map<number, number>> {
+  async commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
     const list = [...offsets].map(([partition, offset]) => ({ partition, offset }));
     if (list.length === 0) return new Map();
-    const r = await this.adminCall('CommitOffsets', { groupId: group, topic, offsets: list });
+    const topicId = options.topicId ?? (await this.describeTopic(topic)).id;
+    const r = await this.adminCall('CommitOffsets', { groupId: group, topic, topicId, offsets: list });
     return new Map(r.offsets.map((o) => [o.partition, o.offset]));
   }
 

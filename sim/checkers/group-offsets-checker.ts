@@ -3,14 +3,21 @@
 // commit's answer) must show at least the acknowledged offset: a lower one means a commit was lost or
 // undone (rolled back with a leader change, or overwritten by a delayed older commit).
 //   offsets-went-back   a read or commit answer shows less than an earlier acknowledged commit
+// "After" is by the order the workload saw things in, not by simulated time: a read sent in the very
+// callback that saw the acknowledgement (same millisecond) must see it too. The data topics are never
+// deleted, so offsets dropped with a topic do not occur here.
 
 /** What the checker reports through: the partition checker's fail(). */
 type Fail = (checker: string, message: string) => void;
 
 interface Ack {
-  readonly atMs: number;
+  /** How many acknowledgements (of any commit) came before this one. */
+  readonly seq: number;
   readonly offset: number;
 }
+
+/** What a request was issued after: the acknowledgements seen so far (from issue()). */
+export type IssuedAfter = number;
 
 export class GroupOffsetsChecker {
   /** "group/topic/partition" → acknowledged commits, in acknowledgement order (so by time). */
@@ -18,38 +25,43 @@ export class GroupOffsetsChecker {
   commits = 0;
   reads = 0;
 
-  constructor(private readonly now: () => number, private readonly fail: Fail) {}
+  constructor(private readonly fail: Fail) {}
 
-  /** A commit issued at `issuedAtMs` was acknowledged now, answering the stored offsets of its partitions. */
-  committed(group: string, topic: string, issuedAtMs: number, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
-    this.commits++;
+  /** Call when sending a commit or a read; hand the result to committed() or read() with its answer. */
+  issue(): IssuedAfter {
+    return this.commits;
+  }
+
+  /** A commit sent at `issued` was acknowledged, answering the stored offsets of its partitions. */
+  committed(group: string, topic: string, issued: IssuedAfter, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
+    const seq = this.commits++;
     for (const { partition, offset } of offsets) {
       const key = `${group}/${topic}/${partition}`;
-      this.check(key, offset, issuedAtMs, 'a commit answered');
+      this.check(key, offset, issued, 'a commit answered');
       let acks = this.acked.get(key);
       if (acks === undefined) {
         acks = [];
         this.acked.set(key, acks);
       }
-      acks.push({ atMs: this.now(), offset });
+      acks.push({ seq, offset });
     }
   }
 
-  /** A read of the group's committed offsets of `topic`, issued at `issuedAtMs`, answered these. */
-  read(group: string, topic: string, issuedAtMs: number, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
+  /** A read of the group's committed offsets of `topic`, sent at `issued`, answered these. */
+  read(group: string, topic: string, issued: IssuedAfter, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
     this.reads++;
     const got = new Map(offsets.map((o) => [o.partition, o.offset]));
     const prefix = `${group}/${topic}/`;
     for (const key of this.acked.keys()) {
       if (!key.startsWith(prefix)) continue;
-      this.check(key, got.get(Number(key.slice(prefix.length))) ?? -1, issuedAtMs, 'a read returned');
+      this.check(key, got.get(Number(key.slice(prefix.length))) ?? -1, issued, 'a read returned');
     }
   }
 
-  private check(key: string, observed: number, issuedAtMs: number, what: string): void {
+  private check(key: string, observed: number, issued: IssuedAfter, what: string): void {
     let floor = -1;
     for (const a of this.acked.get(key) ?? []) {
-      if (a.atMs >= issuedAtMs) break;
+      if (a.seq >= issued) break;
       if (a.offset > floor) floor = a.offset;
     }
     if (observed < floor) this.fail('offsets-went-back', `${key}: ${what} ${observed < 0 ? 'no offset' : `offset ${observed}`}, but a commit of ${floor} was acknowledged before it was asked`);

@@ -43,7 +43,7 @@ export class PartitionChecker {
     /** Values written by idempotent producers (each must be stored at most once). */
     private readonly isIdempotent: (value: string) => boolean,
   ) {
-    this.groups = new GroupOffsetsChecker(now, (checker, message) => this.fail(checker, message));
+    this.groups = new GroupOffsetsChecker((checker, message) => this.fail(checker, message));
   }
 
   fail(checker: string, message: string): void {

@@ -4,7 +4,7 @@
 // reads its committed offsets back now and then. Everything they see goes to the PartitionChecker.
 import type { Versioned } from '../../broker/controller-service.ts';
 import type { KeelNode } from '../../broker/keel-node.ts';
-import type { AdminResult } from '../../controller/errors.ts';
+import { adminError, type AdminResult } from '../../controller/errors.ts';
 import type { CommitOffsetsResult, PartitionOffset } from '../../controller/group-offsets.ts';
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
@@ -26,7 +26,7 @@ export interface PartitionWorkloadOptions {
   readonly attemptTimeoutMs: number;
   readonly thinkTimeMs: number;
   readonly linkDelayMs: number;
-  /** A reader session commits its progress (as consumer group "r<k>") about this often. */
+  /** A reader session commits its progress (as consumer group "r<k>") about this often (0: never). */
   readonly commitEveryMs: number;
 }
 
@@ -68,7 +68,7 @@ export class PartitionWorkload {
       for (const tp of tps.filter((_, i) => i % this.options.readers === k)) {
         this.world.sched.after(rng.nextFloat() * 50, () => this.fetchLoop(`r${k}`, tp, 0));
       }
-      this.world.sched.after(this.options.commitEveryMs * (0.5 + rng.nextFloat()), () => this.commitLoop(`r${k}`));
+      if (this.options.commitEveryMs > 0) this.world.sched.after(this.options.commitEveryMs * (0.5 + rng.nextFloat()), () => this.commitLoop(`r${k}`));
     }
   }
 
@@ -234,14 +234,21 @@ export class PartitionWorkload {
     if (topics.length === 0) return again();
     const [topic, partitions] = w.rngs.workload.pick(topics);
     const offsets = [...partitions].map(([partition, offset]) => ({ partition, offset }));
-    const issuedAt = w.now;
+    const groups = this.checker.groups;
+    const issued = groups.issue();
     const readBack = w.rngs.workload.chance(0.5);
-    this.call<AdminResult<CommitOffsetsResult>>(w.rngs.workload.pick(w.nodeIds), (n, done) => n.commitOffsets({ group: session, topic, offsets }, done), (r) => {
-      if (r.ok) this.checker.groups.committed(session, topic, issuedAt, r.value.offsets);
+    // The topic id as the client would have it from a describe (data topics are never deleted).
+    const commit = (n: KeelNode, done: (r: AdminResult<CommitOffsetsResult>) => void): void => {
+      const topicId = n.metadata.topics.get(topic)?.id;
+      if (topicId === undefined) return done(adminError('UNKNOWN_TOPIC', `${topic} is not in this node's metadata image`));
+      n.commitOffsets({ group: session, topic, topicId, offsets }, done);
+    };
+    this.call<AdminResult<CommitOffsetsResult>>(w.rngs.workload.pick(w.nodeIds), commit, (r) => {
+      if (r.ok) groups.committed(session, topic, issued, r.value.offsets);
       if (!readBack) return again();
-      const readAt = w.now;
+      const readIssued = groups.issue();
       this.call<AdminResult<Versioned<PartitionOffset[]>>>(w.rngs.workload.pick(w.nodeIds), (n, done) => n.committedOffsets(session, topic, 'linearizable', done), (rr) => {
-        if (rr.ok) this.checker.groups.read(session, topic, readAt, rr.value.value);
+        if (rr.ok) groups.read(session, topic, readIssued, rr.value.value);
         again();
       }, again);
     }, again);

@@ -249,11 +249,12 @@ describe('client API on a three-node cluster', () => {
   it('commits and fetches consumer-group offsets at any node; offsets only move forward', async () => {
     interface Offsets { offsets: { partition: number; offset: number }[] }
     const [c1, c2] = [clientFor(addresses.get(1 as NodeId)!), clientFor(addresses.get(2 as NodeId)!)];
+    const topicId = (await describeTopic(TOPIC)).id;
     expect(expectOk(await call<Offsets>(c1, 'FetchOffsets', { groupId: 'billing', topic: TOPIC })).offsets).toEqual([]);
-    const committed = expectOk(await call<Offsets>(c1, 'CommitOffsets', { groupId: 'billing', topic: TOPIC, offsets: [{ partition: 0, offset: 7 }, { partition: 2, offset: 3 }] }));
+    const committed = expectOk(await call<Offsets>(c1, 'CommitOffsets', { groupId: 'billing', topic: TOPIC, topicId, offsets: [{ partition: 0, offset: 7 }, { partition: 2, offset: 3 }] }));
     expect(committed.offsets).toEqual([{ partition: 0, offset: 7 }, { partition: 2, offset: 3 }]);
     // A late, older commit moves nothing and is told the stored offset.
-    const stale = expectOk(await call<Offsets>(c2, 'CommitOffsets', { groupId: 'billing', topic: TOPIC, offsets: [{ partition: 0, offset: 5 }] }));
+    const stale = expectOk(await call<Offsets>(c2, 'CommitOffsets', { groupId: 'billing', topic: TOPIC, topicId, offsets: [{ partition: 0, offset: 5 }] }));
     expect(stale.offsets).toEqual([{ partition: 0, offset: 7 }]);
     for (const c of [c1, c2]) {
       expect(expectOk(await call<Offsets & { metadataVersion: number }>(c, 'FetchOffsets', { groupId: 'billing', topic: TOPIC })).offsets).toEqual([{ partition: 0, offset: 7 }, { partition: 2, offset: 3 }]);
@@ -262,10 +263,14 @@ describe('client API on a three-node cluster', () => {
       const r = await call(c1, method, req);
       return r.ok ? 'ok' : [r.status, r.keelCode];
     };
-    expect(await refused({ groupId: 'billing', topic: 'nope', offsets: [{ partition: 0, offset: 1 }] })).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC']);
-    expect(await refused({ groupId: 'billing', topic: TOPIC, offsets: [{ partition: 9, offset: 1 }] })).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC_OR_PARTITION']);
-    expect(await refused({ groupId: '', topic: TOPIC, offsets: [{ partition: 0, offset: 1 }] })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
-    expect(await refused({ groupId: 'billing', topic: TOPIC, offsets: [] })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_REQUEST']);
+    const one = [{ partition: 0, offset: 1 }];
+    expect(await refused({ groupId: 'billing', topic: 'nope', topicId, offsets: one })).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC']);
+    // Another topic id: a commit for an earlier topic of this name.
+    expect(await refused({ groupId: 'billing', topic: TOPIC, topicId: topicId + 100, offsets: one })).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC']);
+    expect(await refused({ groupId: 'billing', topic: TOPIC, offsets: one })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_REQUEST']);
+    expect(await refused({ groupId: 'billing', topic: TOPIC, topicId, offsets: [{ partition: 9, offset: 1 }] })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_REQUEST']);
+    expect(await refused({ groupId: '', topic: TOPIC, topicId, offsets: one })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
+    expect(await refused({ groupId: 'billing', topic: TOPIC, topicId, offsets: [] })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_REQUEST']);
     expect(await refused({ groupId: 'billing', topic: 'nope' }, 'FetchOffsets')).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC']);
     expect(await refused({ topic: TOPIC }, 'FetchOffsets')).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
   });

@@ -24,8 +24,8 @@ const EXAMPLES: readonly Command[] = [
   { type: 'reassignment-done', group: 4, replicas: ids(1, 2, 4) },
   { type: 'reassignment-done', group: 4, replicas: [] },
   { type: 'init-producer-id', requestId: 'req-4' },
-  { type: 'commit-offsets', consumerGroup: 'billing', topic: 'orders', offsets: [{ partition: 0, offset: 12 }, { partition: 3, offset: 0 }] },
-  { type: 'commit-offsets', consumerGroup: '', topic: '', offsets: [] },
+  { type: 'commit-offsets', consumerGroup: 'billing', topic: 'orders', topicId: 4, offsets: [{ partition: 0, offset: 12 }, { partition: 3, offset: 0 }] },
+  { type: 'commit-offsets', consumerGroup: '', topic: '', topicId: 1, offsets: [] },
 ];
 
 const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).map(nodeId);
@@ -43,7 +43,7 @@ const anyCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('report-leader' as const), group: count, leader: count.map(nodeId), term: count }),
   fc.record({ type: fc.constant('reassignment-done' as const), group: count, replicas: fc.array(id, { maxLength: 9 }) }),
   fc.record({ type: fc.constant('init-producer-id' as const), requestId }),
-  fc.record({ type: fc.constant('commit-offsets' as const), consumerGroup: fc.string(), topic: fc.string(), offsets: fc.array(fc.record({ partition: fc.integer(), offset: fc.integer() }), { maxLength: 5 }) }),
+  fc.record({ type: fc.constant('commit-offsets' as const), consumerGroup: fc.string(), topic: fc.string(), topicId: id, offsets: fc.array(fc.record({ partition: fc.integer(), offset: fc.integer() }), { maxLength: 5 }) }),
 );
 
 describe('encodeCommand / decodeCommand', () => {
@@ -116,6 +116,7 @@ describe('decodeCommand refuses what is not a command', () => {
     term: [-1, 2.5, '9', null],
     replicas: [null, [0], [1, -2], [1, '2'], [1.5], '1,2', {}],
     consumerGroup: [1, null, ['g']],
+    topicId: [0, -1, 1.5, '1', null],
     topic: [1, null, ['orders']],
     offsets: [null, {}, '1', [null], [{ partition: '0', offset: 1 }], [{ partition: 0 }], [{ offset: 1 }]],
   };

@@ -1,11 +1,15 @@
 // Committed consumer-group offsets in the metadata image (controller/group-offsets.ts through
-// MetadataState): what a commit accepts, that offsets only move forward, that a deleted topic takes its
-// offsets along, and that snapshots and encoded log records carry them.
+// MetadataState): what a commit accepts, that offsets only move forward, that a commit is pinned to the
+// topic it was made for (by id), that a deleted topic takes its offsets along, and that snapshots and
+// encoded log records carry them.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCommand, encodeCommand } from '../../../controller/commands.ts';
+import { decodeCommand, encodeCommand, type Command } from '../../../controller/commands.ts';
 import { validateGroupId } from '../../../controller/group-offsets.ts';
-import { MetadataState } from '../../../controller/metadata.ts';
-import { clusterOf, codeOf, commitOffsets, createTopic, deleteTopic, entryOf, image, valueOf } from './support.ts';
+import { MetadataState, type ApplyResult } from '../../../controller/metadata.ts';
+import { KeelError } from '../../../net/client/errors.ts';
+import { index } from '../../../raft/types.ts';
+import { clusterOf, codeOf, commitOffsets, createTopic, deleteTopic, entryOf, image, valueOf, withBrokers } from './support.ts';
 
 function withTopic(partitions = 3): MetadataState {
   const { m } = clusterOf(3);
@@ -13,44 +17,57 @@ function withTopic(partitions = 3): MetadataState {
   return m;
 }
 
+const po = (partition: number, offset: number): { partition: number; offset: number } => ({ partition, offset });
+
+/** Commits for the topic as it is now (the id a client would have from describing it). */
+function commit(m: MetadataState, group: string, topic: string, ...offsets: { partition: number; offset: number }[]): ApplyResult {
+  return m.applyCommand(commitOffsets(group, topic, m.topics.get(topic)?.id ?? 1, offsets));
+}
+
 describe('consumer group offsets', () => {
   it('stores commits per group and partition, and answers with the committed offsets', () => {
     const m = withTopic();
     const before = m.version;
-    expect(valueOf(m.applyCommand(commitOffsets('billing', 'orders', [{ partition: 0, offset: 10 }, { partition: 2, offset: 4 }])))).toEqual({ offsets: [{ partition: 0, offset: 10 }, { partition: 2, offset: 4 }] });
+    expect(valueOf(commit(m, 'billing', 'orders', po(0, 10), po(2, 4)))).toEqual({ offsets: [po(0, 10), po(2, 4)] });
     expect(m.version).toBe(before + 1);
-    valueOf(m.applyCommand(commitOffsets('audit', 'orders', [{ partition: 0, offset: 1 }])));
-    expect(m.committedOffsets('billing', 'orders')).toEqual([{ partition: 0, offset: 10 }, { partition: 2, offset: 4 }]);
-    expect(m.committedOffsets('audit', 'orders')).toEqual([{ partition: 0, offset: 1 }]);
+    valueOf(commit(m, 'audit', 'orders', po(0, 1)));
+    expect(m.committedOffsets('billing', 'orders')).toEqual([po(0, 10), po(2, 4)]);
+    expect(m.committedOffsets('audit', 'orders')).toEqual([po(0, 1)]);
     expect(m.committedOffsets('nobody', 'orders')).toEqual([]);
     expect(m.committedOffsets('billing', 'missing')).toBeUndefined();
   });
 
   it('only moves forward: an older commit arriving late changes nothing and answers the stored offset', () => {
     const m = withTopic();
-    valueOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 1, offset: 60 }])));
+    valueOf(commit(m, 'g', 'orders', po(1, 60)));
     const version = m.version;
-    expect(valueOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 1, offset: 50 }, { partition: 0, offset: 5 }])))).toEqual({ offsets: [{ partition: 1, offset: 60 }, { partition: 0, offset: 5 }] });
+    expect(valueOf(commit(m, 'g', 'orders', po(1, 50), po(0, 5)))).toEqual({ offsets: [po(1, 60), po(0, 5)] });
     expect(m.version).toBe(version + 1); // partition 0 moved
-    expect(valueOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 1, offset: 60 }])))).toEqual({ offsets: [{ partition: 1, offset: 60 }] });
+    expect(valueOf(commit(m, 'g', 'orders', po(1, 60)))).toEqual({ offsets: [po(1, 60)] });
     expect(m.version).toBe(version + 1); // nothing moved: no new version
-    expect(m.committedOffsets('g', 'orders')).toEqual([{ partition: 0, offset: 5 }, { partition: 1, offset: 60 }]);
+    expect(m.committedOffsets('g', 'orders')).toEqual([po(0, 5), po(1, 60)]);
   });
 
-  it('refuses bad commits with stable codes and changes nothing', () => {
+  it('refuses bad commits with stable codes that clients do not retry, and changes nothing', () => {
     const m = withTopic(2);
     const before = image(m);
     const version = m.version;
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'missing', [{ partition: 0, offset: 1 }])))).toBe('UNKNOWN_TOPIC');
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 2, offset: 1 }])))).toBe('UNKNOWN_TOPIC_OR_PARTITION');
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: -1, offset: 1 }])))).toBe('UNKNOWN_TOPIC_OR_PARTITION');
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 0, offset: -1 }])))).toBe('INVALID_REQUEST');
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 0, offset: 1.5 }])))).toBe('INVALID_REQUEST');
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 0, offset: 1 }, { partition: 0, offset: 2 }])))).toBe('INVALID_REQUEST');
-    expect(codeOf(m.applyCommand(commitOffsets('g', 'orders', [])))).toBe('INVALID_REQUEST');
-    expect(codeOf(m.applyCommand(commitOffsets('', 'orders', [{ partition: 0, offset: 1 }])))).toBe('INVALID_GROUP');
-    expect(codeOf(m.applyCommand(commitOffsets('a\nb', 'orders', [{ partition: 0, offset: 1 }])))).toBe('INVALID_GROUP');
-    expect(codeOf(m.applyCommand(commitOffsets('x'.repeat(256), 'orders', [{ partition: 0, offset: 1 }])))).toBe('INVALID_GROUP');
+    const id = m.topics.get('orders')?.id as number;
+    const codes = [
+      codeOf(m.applyCommand(commitOffsets('g', 'missing', id, [po(0, 1)]))),
+      codeOf(commit(m, 'g', 'orders', po(2, 1))),
+      codeOf(commit(m, 'g', 'orders', po(-1, 1))),
+      codeOf(commit(m, 'g', 'orders', po(0, -1))),
+      codeOf(commit(m, 'g', 'orders', po(0, 1.5))),
+      codeOf(commit(m, 'g', 'orders', po(0, 1), po(0, 2))),
+      codeOf(commit(m, 'g', 'orders')),
+      codeOf(commit(m, '', 'orders', po(0, 1))),
+      codeOf(commit(m, 'a\nb', 'orders', po(0, 1))),
+      codeOf(commit(m, 'x'.repeat(256), 'orders', po(0, 1))),
+    ];
+    expect(codes).toEqual(['UNKNOWN_TOPIC', ...Array<string>(6).fill('INVALID_REQUEST'), 'INVALID_GROUP', 'INVALID_GROUP', 'INVALID_GROUP']);
+    // Partition counts never change, so none of these answers may change on a retry.
+    for (const code of new Set(codes)) expect(new KeelError({ code, message: '' }).retriable).toBe(false);
     expect(image(m)).toEqual(before);
     expect(m.version).toBe(version);
   });
@@ -65,23 +82,36 @@ describe('consumer group offsets', () => {
 
   it('a deleted topic takes its offsets along: a topic created again under the name starts afresh', () => {
     const m = withTopic();
-    valueOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 0, offset: 9 }])));
+    valueOf(commit(m, 'g', 'orders', po(0, 9)));
     valueOf(m.applyCommand(deleteTopic('d1', 'orders')));
     valueOf(m.applyCommand(createTopic('c2', 'orders', 1, 3)));
     expect(m.committedOffsets('g', 'orders')).toEqual([]);
-    valueOf(m.applyCommand(commitOffsets('g', 'orders', [{ partition: 0, offset: 2 }])));
-    expect(m.committedOffsets('g', 'orders')).toEqual([{ partition: 0, offset: 2 }]);
+    valueOf(commit(m, 'g', 'orders', po(0, 2)));
+    expect(m.committedOffsets('g', 'orders')).toEqual([po(0, 2)]);
+  });
+
+  it('a commit delayed past its topic\'s deletion does not land on the topic created again under the name', () => {
+    const m = withTopic(1);
+    const late = commitOffsets('g', 'orders', m.topics.get('orders')?.id as number, [po(0, 1000)]);
+    valueOf(m.applyCommand(deleteTopic('d1', 'orders')));
+    valueOf(m.applyCommand(createTopic('c2', 'orders', 1, 3)));
+    const version = m.version;
+    const r = m.applyCommand(late);
+    expect(codeOf(r)).toBe('UNKNOWN_TOPIC');
+    expect(r.ok ? '' : r.error.message).toMatch(/was deleted/);
+    expect(m.committedOffsets('g', 'orders')).toEqual([]);
+    expect(m.version).toBe(version);
   });
 
   it('travel in the log as encoded records and in snapshots; an older snapshot without them restores empty', () => {
     const m = withTopic();
-    const c = commitOffsets('g', 'orders', [{ partition: 2, offset: 33 }]);
+    const c = commitOffsets('g', 'orders', m.topics.get('orders')?.id as number, [po(2, 33)]);
     expect(decodeCommand(encodeCommand(c))).toEqual(c);
     m.apply(entryOf(100, c));
-    expect(m.committedOffsets('g', 'orders')).toEqual([{ partition: 2, offset: 33 }]);
+    expect(m.committedOffsets('g', 'orders')).toEqual([po(2, 33)]);
     const copy = new MetadataState();
     copy.restore(m.snapshot(), m.appliedIndex);
-    expect(copy.committedOffsets('g', 'orders')).toEqual([{ partition: 2, offset: 33 }]);
+    expect(copy.committedOffsets('g', 'orders')).toEqual([po(2, 33)]);
     expect(image(copy)).toEqual(image(m));
     const old = JSON.parse(new TextDecoder().decode(m.snapshot())) as Record<string, unknown>;
     delete old['groupOffsets'];
@@ -90,10 +120,46 @@ describe('consumer group offsets', () => {
     expect(restoredOld.committedOffsets('g', 'orders')).toEqual([]);
   });
 
+  it('snapshot bytes are equal on a node that restored mid-history and one that applied everything', () => {
+    const names = ['a', 'b'];
+    const act = fc.oneof(
+      fc.record({ k: fc.constant('commit' as const), g: fc.nat({ max: 2 }), t: fc.nat({ max: 1 }), parts: fc.uniqueArray(fc.nat({ max: 2 }), { minLength: 1, maxLength: 3 }), off: fc.nat({ max: 20 }) }),
+      fc.record({ k: fc.constant('delete' as const), t: fc.nat({ max: 1 }) }),
+      fc.record({ k: fc.constant('create' as const), t: fc.nat({ max: 1 }) }),
+    );
+    const arb = fc.array(act, { minLength: 1, maxLength: 40 }).chain((as) => fc.tuple(fc.constant(as), fc.nat({ max: as.length })));
+    fc.assert(fc.property(arb, ([actions, split]) => {
+      const a = new MetadataState();
+      withBrokers(a, 3);
+      const base = a.appliedIndex;
+      let k = 0;
+      for (const n of names) a.apply(entryOf(base + ++k, createTopic(`s${n}`, n, 3, 3)));
+      const restored = (): MetadataState => {
+        const r = new MetadataState();
+        r.restore(a.snapshot(), index(a.appliedIndex));
+        return r;
+      };
+      let b: MetadataState | undefined;
+      actions.forEach((x, i) => {
+        if (i === split) b = restored();
+        const t = names[x.t] as string;
+        // Commands are built against the image at the time (the id a client would have), applied to both.
+        const c: Command = x.k === 'commit' ? commitOffsets(`g${x.g}`, t, a.topics.get(t)?.id ?? 1, x.parts.map((p, j) => po(p, x.off + j)))
+          : x.k === 'delete' ? deleteTopic(`x${i}`, t) : createTopic(`c${i}`, t, 3, 3);
+        const e = entryOf(base + ++k, c);
+        a.apply(e);
+        b?.apply(e);
+      });
+      b ??= restored();
+      expect(new TextDecoder().decode(b.snapshot())).toBe(new TextDecoder().decode(a.snapshot()));
+    }), { numRuns: 300 });
+  });
+
   it('a malformed commit record is not a command', () => {
     const enc = (doc: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(doc));
-    expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 'g', topic: 't', offsets: [{ partition: '0', offset: 1 }] }))).toBeUndefined();
-    expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 1, topic: 't', offsets: [] }))).toBeUndefined();
-    expect(decodeCommand(enc({ type: 'commit-offsets', group: 'g', topic: 't', offsets: [] }))).toBeUndefined();
+    expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 'g', topic: 't', topicId: 1, offsets: [{ partition: '0', offset: 1 }] }))).toBeUndefined();
+    expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 1, topic: 't', topicId: 1, offsets: [] }))).toBeUndefined();
+    expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 'g', topic: 't', offsets: [] }))).toBeUndefined();
+    expect(decodeCommand(enc({ type: 'commit-offsets', group: 'g', topic: 't', topicId: 1, offsets: [] }))).toBeUndefined();
   });
 });

@@ -639,7 +639,7 @@ type Action =
   | { kind: 'leader'; group: { existing: number } | { raw: number }; leader: number; term: number }
   | { kind: 'done'; group: { existing: number } | { raw: number }; matching: boolean; replicas: number[] }
   | { kind: 'producer'; rid: number }
-  | { kind: 'commit'; group: number; name: number; partition: number; offset: number };
+  | { kind: 'commit'; group: number; name: number; partition: number; offset: number; otherId: boolean };
 
 const NAMES = ['orders', 'payments', 'logs', 'bad/name'] as const;
 const CONFIGS: readonly Record<string, unknown>[] = [{}, { 'min.insync.replicas': 2 }, { 'retention.ms': '1000' }, { 'cleanup.policy': 1 }, { 'retention.bytes': 0 }];
@@ -666,7 +666,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('leader' as const), group, leader: broker, term: fc.nat({ max: 6 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('done' as const), group, matching: fc.boolean(), replicas: fc.uniqueArray(broker, { maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('producer' as const), rid }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), group: fc.nat({ max: 2 }), name: fc.nat({ max: NAMES.length - 1 }), partition: fc.nat({ max: 6 }), offset: fc.nat({ max: 50 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), group: fc.nat({ max: 2 }), name: fc.nat({ max: NAMES.length - 1 }), partition: fc.nat({ max: 6 }), offset: fc.nat({ max: 50 }), otherId: fc.boolean() }) },
 );
 
 /** A start of 0..5 registered and unfenced brokers, then 1..60 random actions. */
@@ -708,7 +708,8 @@ function commandFor(a: Action, m: MetadataState): Command {
     case 'producer':
       return initProducerId(`p${a.rid}`);
     case 'commit':
-      return commitOffsets(['g0', 'g1', ''][a.group] as string, NAMES[a.name] as string, [{ partition: a.partition, offset: a.offset }]);
+      // The topic's id now, or another one (a commit for an earlier topic of the name carries an old id).
+      return commitOffsets(['g0', 'g1', ''][a.group] as string, NAMES[a.name] as string, (m.topics.get(NAMES[a.name] as string)?.id ?? 1) + (a.otherId ? 1 : 0), [{ partition: a.partition, offset: a.offset }]);
   }
 }
 

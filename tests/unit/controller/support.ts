@@ -25,7 +25,7 @@ export const deleteTopic = (requestId: string, name: string): Command => ({ type
 export const reportLeader = (group: number, leader: number, t: number): Command => ({ type: 'report-leader', group, leader: nodeId(leader), term: t });
 export const reassignmentDone = (group: number, replicas: readonly number[]): Command => ({ type: 'reassignment-done', group, replicas: ids(...replicas) });
 export const initProducerId = (requestId: string): Command => ({ type: 'init-producer-id', requestId });
-export const commitOffsets = (consumerGroup: string, topic: string, offsets: readonly { partition: number; offset: number }[]): Command => ({ type: 'commit-offsets', consumerGroup, topic, offsets });
+export const commitOffsets = (consumerGroup: string, topic: string, topicId: number, offsets: readonly { partition: number; offset: number }[]): Command => ({ type: 'commit-offsets', consumerGroup, topic, topicId, offsets });
 
 /** The value of an ok result; fails the test (by throwing) on an error result. */
 export function valueOf<T = unknown>(r: ApplyResult | unknown): T {
