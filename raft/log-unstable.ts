@@ -42,12 +42,12 @@ export class UnstableLog {
     return (this.entries[i - this.offset] as Entry).term;
   }
 
-  /** Entries not yet handed to the host for writing. */
   /** Whether nextEntries() would return any (without building the array). */
   hasNextEntries(): boolean {
     return this.offsetInProgress - this.offset < this.entries.length;
   }
 
+  /** Entries not yet handed to the host for writing. */
   nextEntries(): Entry[] {
     const inProgress = this.offsetInProgress - this.offset;
     if (inProgress === this.entries.length) return [];

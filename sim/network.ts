@@ -3,6 +3,7 @@
 // a set of cut directed links (so one-way, bridge and ring partitions are all just sets of cuts).
 import type { Frame } from '../broker/ports.ts';
 import type { NodeId } from '../raft/types.ts';
+import { innerMap } from './maps.ts';
 import type { SimRng } from './rng.ts';
 
 export interface NetworkOptions {
@@ -64,11 +65,7 @@ export class SimNetwork {
   }
 
   private link(from: NodeId, to: NodeId): Link {
-    let byTo = this.links.get(from);
-    if (byTo === undefined) {
-      byTo = new Map();
-      this.links.set(from, byTo);
-    }
+    const byTo = innerMap(this.links, from);
     let l = byTo.get(to);
     if (l === undefined) {
       l = { from, to, inFlight: 0, lastDelivery: 0, cloggedUntil: 0, held: [], cut: false };

@@ -7,6 +7,8 @@
 // callback that saw the acknowledgement (same millisecond) must see it too. The data topics are never
 // deleted, so offsets dropped with a topic do not occur here.
 
+import { getOrCreate } from '../maps.ts';
+
 /** What the checker reports through: the partition checker's fail(). */
 type Fail = (checker: string, message: string) => void;
 
@@ -18,6 +20,8 @@ interface Ack {
 
 /** What a request was issued after: the acknowledgements seen so far (from issue()). */
 export type IssuedAfter = number;
+
+const newAckList = (): Ack[] => [];
 
 export class GroupOffsetsChecker {
   /** "group/topic/partition" → acknowledged commits, in acknowledgement order (so by time). */
@@ -38,12 +42,7 @@ export class GroupOffsetsChecker {
     for (const { partition, offset } of offsets) {
       const key = `${group}/${topic}/${partition}`;
       this.check(key, offset, issued, 'a commit answered');
-      let acks = this.acked.get(key);
-      if (acks === undefined) {
-        acks = [];
-        this.acked.set(key, acks);
-      }
-      acks.push({ seq, offset });
+      getOrCreate(this.acked, key, newAckList).push({ seq, offset });
     }
   }
 

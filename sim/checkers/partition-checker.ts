@@ -5,6 +5,7 @@
 //   non-monotonic / skip a reader session's records do not follow each other offset by offset
 //   offsets not dense    a replica's log has a gap between its start and its high watermark
 // and, through `groups`, committed consumer-group offsets that went back (group-offsets-checker.ts).
+import { getOrCreate, innerMap } from '../maps.ts';
 import { GroupOffsetsChecker } from './group-offsets-checker.ts';
 import type { Violation } from './raft-checker.ts';
 
@@ -25,6 +26,8 @@ export interface ReplicaLog {
   readonly appliedIndex: number;
   readonly state: string;
 }
+
+const newOffsetSet = (): Set<number> => new Set();
 
 export class PartitionChecker {
   readonly violations: Violation[] = [];
@@ -55,11 +58,6 @@ export class PartitionChecker {
     this.reads++;
     this.recordsRead += records.length;
     let expected = from;
-    let seen = this.observed.get(tp);
-    if (seen === undefined) {
-      seen = new Map();
-      this.observed.set(tp, seen);
-    }
     for (const r of records) {
       if (r.offset !== expected) {
         this.fail(r.offset < expected ? 'non-monotonic-read' : 'skipped-read', `reader ${session} on ${tp} asked for offset ${expected} and got ${r.offset}`);
@@ -80,25 +78,12 @@ export class PartitionChecker {
    * value sits at one offset, even if retention later removes one of the copies.
    */
   private place(tp: string, offset: number, value: string, how: string): void {
-    let seen = this.observed.get(tp);
-    if (seen === undefined) {
-      seen = new Map();
-      this.observed.set(tp, seen);
-    }
+    const seen = innerMap(this.observed, tp);
     const prev = seen.get(offset);
     if (prev === undefined) seen.set(offset, value);
     else if (prev !== value) this.fail('inconsistent-offsets', `${tp} offset ${offset} was seen holding ${prev}, and later ${how} ${value}`);
     if (!this.isIdempotent(value)) return;
-    let byValue = this.placedAt.get(tp);
-    if (byValue === undefined) {
-      byValue = new Map();
-      this.placedAt.set(tp, byValue);
-    }
-    let at = byValue.get(value);
-    if (at === undefined) {
-      at = new Set();
-      byValue.set(value, at);
-    }
+    const at = getOrCreate(innerMap(this.placedAt, tp), value, newOffsetSet);
     at.add(offset);
     if (at.size === 2) this.fail('duplicate', `${tp}: idempotent send ${value} seen at offsets ${[...at].join(', ')}`);
   }

@@ -8,6 +8,7 @@
 import type { GroupObserver, RaftStateView } from '../../broker/observer.ts';
 import type { GroupId } from '../../broker/ports.ts';
 import type { Entry, Index, NodeId, SnapshotMeta } from '../../raft/types.ts';
+import { getOrCreate, innerMap } from '../maps.ts';
 
 export interface Violation {
   readonly checker: string;
@@ -66,6 +67,9 @@ interface Replica {
   roleTerm: number;
 }
 
+const newGroupState = (): GroupState => ({ leaders: new Map(), seenFirst: new Map(), seenOther: new Map(), applied: new Map(), committedChain: new Map([[1, BOOTSTRAP_CHAIN]]), maxApplied: 1 });
+const newReplica = (): Replica => ({ mirror: undefined, commit: 0, appliedAt: 0, role: '', roleTerm: 0 });
+
 /** The chain first recorded for entry term/index, recording `chain` if it is the first. */
 function seenChain(s: GroupState, index: number, term: number, chain: number): number {
   const first = s.seenFirst.get(index);
@@ -74,11 +78,7 @@ function seenChain(s: GroupState, index: number, term: number, chain: number): n
     return chain;
   }
   if (first.term === term) return first.chain;
-  let byTerm = s.seenOther.get(index);
-  if (byTerm === undefined) {
-    byTerm = new Map();
-    s.seenOther.set(index, byTerm);
-  }
+  const byTerm = innerMap(s.seenOther, index);
   const other = byTerm.get(term);
   if (other !== undefined) return other;
   byTerm.set(term, chain);
@@ -98,26 +98,11 @@ export class RaftChecker implements GroupObserver {
   constructor(private readonly now: () => number) {}
 
   private group(g: GroupId): GroupState {
-    let s = this.groups.get(g);
-    if (s === undefined) {
-      s = { leaders: new Map(), seenFirst: new Map(), seenOther: new Map(), applied: new Map(), committedChain: new Map([[1, BOOTSTRAP_CHAIN]]), maxApplied: 1 };
-      this.groups.set(g, s);
-    }
-    return s;
+    return getOrCreate(this.groups, g, newGroupState);
   }
 
   private replica(node: NodeId, g: GroupId): Replica {
-    let byGroup = this.replicas.get(node);
-    if (byGroup === undefined) {
-      byGroup = new Map();
-      this.replicas.set(node, byGroup);
-    }
-    let r = byGroup.get(g);
-    if (r === undefined) {
-      r = { mirror: undefined, commit: 0, appliedAt: 0, role: '', roleTerm: 0 };
-      byGroup.set(g, r);
-    }
-    return r;
+    return getOrCreate(innerMap(this.replicas, node), g, newReplica);
   }
 
   fail(checker: string, message: string): void {

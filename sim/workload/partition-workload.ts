@@ -9,6 +9,7 @@ import type { CommitOffsetsResult, PartitionOffset } from '../../controller/grou
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import { KeelApp } from '../apps/keel-app.ts';
+import { innerMap } from '../maps.ts';
 import type { PartitionChecker } from '../checkers/partition-checker.ts';
 import type { Violation } from '../checkers/raft-checker.ts';
 import type { World } from '../world.ts';
@@ -209,17 +210,7 @@ export class PartitionWorkload {
   }
 
   private noteProgress(session: string, topic: string, partition: number, next: number): void {
-    let topics = this.progress.get(session);
-    if (topics === undefined) {
-      topics = new Map();
-      this.progress.set(session, topics);
-    }
-    let partitions = topics.get(topic);
-    if (partitions === undefined) {
-      partitions = new Map();
-      topics.set(topic, partitions);
-    }
-    partitions.set(partition, next);
+    innerMap(innerMap(this.progress, session), topic).set(partition, next);
   }
 
   /**
