@@ -1,31 +1,50 @@
-// Reading a topic from start to end, for `keel consume` and for tests: one partition or all of them, from
-// the earliest offset, the latest, or a given one, until `maxRecords` records or - unless following - until
-// every partition has been read up to the high watermark it had when reading began. Partitions are read
-// side by side (one fetch each per round); records of one partition come in offset order.
+// Reading a topic, for `keel consume` and for tests: one partition or all of them, from the earliest
+// offset, the latest, a given one, or where a consumer group left off, until `maxRecords` records or -
+// unless following - until every partition has been read up to the high watermark it had when reading
+// began. Read to the end, partitions are fetched side by side (one fetch each per round); followed, each
+// partition is tailed on its own Subscribe stream and records come as they commit, partitions
+// interleaved. One partition's records always come in offset order. As a group, the reader commits what
+// it processed (group-progress.ts).
 import { invalidRequest, KeelError } from './errors.ts';
+import { GroupProgress, type GroupHost } from './group-progress.ts';
+import { mergeTails, type Arrival } from './merge-tails.ts';
 import type { ConsumedRecord, FetchResult } from './records.ts';
+import type { SubscribeOptions } from './subscription.ts';
 import type { ListOffsetsResult, OffsetSpec, TopicInfo } from './wire.ts';
 
 /** What a consumer needs from its client (KeelClient has it). */
-export interface ConsumerHost {
-  describeTopic(name: string): Promise<TopicInfo>;
+export interface ConsumerHost extends GroupHost {
   listOffsets(topic: string, partition: number, spec: OffsetSpec): Promise<ListOffsetsResult>;
+  describeTopic(name: string): Promise<TopicInfo>;
   fetch(topic: string, partition: number, offset: number, options?: { readonly maxBytes?: number; readonly maxWaitMs?: number }): Promise<FetchResult>;
+  subscribe(topic: string, partition: number, offset: number, options?: SubscribeOptions): AsyncIterator<ConsumedRecord>;
 }
 
 export interface ReadOptions {
   /** Default: every partition of the topic. */
   readonly partitions?: readonly number[];
-  /** Default 'earliest'. A number is an offset, used for every partition read. */
+  /**
+   * Default 'earliest'. A number is an offset, used for every partition read. With a group: where the
+   * partitions the group never committed start (an offset is refused there).
+   */
   readonly from?: 'earliest' | 'latest' | number;
   /** Stop after this many records (default: no limit). */
   readonly maxRecords?: number;
   /** Keep waiting for new records instead of stopping at the high watermark (default false). */
   readonly follow?: boolean;
-  /** Long-poll of each fetch while following (default 1,000). */
-  readonly maxWaitMs?: number;
-  /** Per fetch (default 1 MiB). */
+  /** Per fetch, or per batch a followed partition's stream sends (default 1 MiB). */
   readonly fetchBytesMax?: number;
+  /** Read as this consumer group: start at its committed offsets and commit what was processed. */
+  readonly group?: string;
+  /**
+   * With a group: commit progress this often while records flow (default 5,000, Kafka's
+   * auto.commit.interval.ms; 0 = only when reading ends). Reading always ends with a commit.
+   */
+  readonly autoCommitIntervalMs?: number;
+  /** With a group: told of a failed commit while reading (the next commit covers it). Default: ignored. */
+  readonly onCommitError?: (e: unknown) => void;
+  /** Ends the read when aborted, as break does (a follow otherwise waits for records forever). */
+  readonly signal?: AbortSignal;
 }
 
 export interface TopicRecord extends ConsumedRecord {
@@ -48,40 +67,34 @@ interface Cursor {
  */
 const EMPTY_FETCHES_MAX = 40;
 const CATCH_UP_WAIT_MS = 250;
+const FETCH_BYTES_DEFAULT = 1 << 20;
+const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000;
 
 export class Consumer {
   constructor(private readonly host: ConsumerHost) {}
 
   /** The records, as an async iterable (stop early with break). */
   async *read(topic: string, options: ReadOptions = {}): AsyncGenerator<TopicRecord, void, undefined> {
-    const follow = options.follow ?? false;
     let remaining = options.maxRecords ?? Number.POSITIVE_INFINITY;
     if (!(remaining >= 0)) throw invalidRequest(`maxRecords must be >= 0, got ${options.maxRecords}`);
-    const cursors = await this.start(topic, options);
-    let active = cursors.filter((c) => follow || c.offset < c.end);
-    while (active.length > 0 && remaining > 0) {
-      const answers = await Promise.all(active.map((c) => this.host.fetch(topic, c.partition, c.offset, {
-        maxBytes: options.fetchBytesMax ?? 1 << 20,
-        maxWaitMs: follow ? (options.maxWaitMs ?? 1_000) : c.emptyFetches > 0 ? CATCH_UP_WAIT_MS : 0,
-      })));
-      for (let i = 0; i < active.length && remaining > 0; i++) {
-        const c = active[i] as Cursor;
-        const answer = answers[i] as FetchResult;
-        let got = 0;
-        for (const r of answer.records) {
-          if (r.offset < c.offset) continue;
-          if (!follow && r.offset >= c.end) break;
-          yield { ...r, topic, partition: c.partition };
-          c.offset = r.offset + 1;
-          got++;
-          if (--remaining <= 0) return;
-        }
-        if (follow || got > 0) c.emptyFetches = 0;
-        else if (c.offset < c.end && ++c.emptyFetches > EMPTY_FETCHES_MAX) {
-          throw new KeelError({ code: 'REQUEST_TIMED_OUT', message: `${topic}/${c.partition}: no records at offset ${c.offset} although the high watermark was ${c.end}`, retriable: true });
-        }
+    if (remaining === 0) return;
+    const { cursors, progress } = await this.start(topic, options);
+    let failure: unknown;
+    try {
+      const arrivals = options.follow === true ? this.tail(topic, cursors, options) : this.toEnd(topic, cursors, options);
+      for await (const a of arrivals) {
+        yield { ...a.record, topic, partition: a.partition };
+        // Asked for the next record: this one is processed.
+        progress?.processed(a.partition, a.record.offset + 1);
+        if (--remaining <= 0) return;
+        await progress?.commitIfDue();
       }
-      active = active.filter((c) => follow || c.offset < c.end);
+    } catch (e) {
+      failure = e;
+      throw e;
+    } finally {
+      // A failed final commit is the read's error, unless the read already failed with its own.
+      if (progress !== null) await progress.commit().catch((e: unknown) => { if (failure === undefined) throw e; });
     }
   }
 
@@ -92,7 +105,40 @@ export class Consumer {
     return out;
   }
 
-  private async start(topic: string, options: ReadOptions): Promise<Cursor[]> {
+  /** Every partition tailed on its own stream, merged. */
+  private tail(topic: string, cursors: readonly Cursor[], options: ReadOptions): AsyncGenerator<Arrival<ConsumedRecord>> {
+    const maxBytes = options.fetchBytesMax ?? FETCH_BYTES_DEFAULT;
+    return mergeTails(cursors.map((c) => ({ partition: c.partition, records: this.host.subscribe(topic, c.partition, c.offset, { maxBytes }) })), options.signal);
+  }
+
+  /** Fetch rounds over the partitions until each reached the high watermark it had at the start. */
+  private async *toEnd(topic: string, cursors: readonly Cursor[], options: ReadOptions): AsyncGenerator<Arrival<ConsumedRecord>> {
+    let active = cursors.filter((c) => c.offset < c.end);
+    while (active.length > 0 && options.signal?.aborted !== true) {
+      const answers = await Promise.all(active.map((c) => this.host.fetch(topic, c.partition, c.offset, {
+        maxBytes: options.fetchBytesMax ?? FETCH_BYTES_DEFAULT,
+        maxWaitMs: c.emptyFetches > 0 ? CATCH_UP_WAIT_MS : 0,
+      })));
+      for (let i = 0; i < active.length; i++) {
+        const c = active[i] as Cursor;
+        let got = 0;
+        for (const r of (answers[i] as FetchResult).records) {
+          if (r.offset < c.offset) continue;
+          if (r.offset >= c.end) break;
+          yield { partition: c.partition, record: r };
+          c.offset = r.offset + 1;
+          got++;
+        }
+        if (got > 0) c.emptyFetches = 0;
+        else if (c.offset < c.end && ++c.emptyFetches > EMPTY_FETCHES_MAX) {
+          throw new KeelError({ code: 'REQUEST_TIMED_OUT', message: `${topic}/${c.partition}: no records at offset ${c.offset} although the high watermark was ${c.end}`, retriable: true });
+        }
+      }
+      active = active.filter((c) => c.offset < c.end);
+    }
+  }
+
+  private async start(topic: string, options: ReadOptions): Promise<{ cursors: Cursor[]; progress: GroupProgress | null }> {
     const info = await this.host.describeTopic(topic);
     const all = info.partitions.map((p) => p.partition).sort((a, b) => a - b);
     const chosen = options.partitions ?? all;
@@ -101,9 +147,16 @@ export class Consumer {
     }
     const from = options.from ?? 'earliest';
     if (typeof from === 'number' && (!Number.isSafeInteger(from) || from < 0)) throw invalidRequest(`an offset must be a non-negative integer, got ${from}`);
-    return Promise.all(chosen.map(async (partition) => {
+    if (options.group !== undefined && typeof from === 'number') throw invalidRequest('a consumer group starts at its committed offsets: from cannot be an offset');
+    const progress = options.group === undefined ? null : await GroupProgress.start(this.host, options.group, topic, info.id, {
+      intervalMs: options.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS_DEFAULT,
+      onCommitError: options.onCommitError ?? (() => {}),
+    });
+    const cursors = await Promise.all(chosen.map(async (partition): Promise<Cursor> => {
       const o = await this.host.listOffsets(topic, partition, typeof from === 'number' ? 'latest' : from);
-      return { partition, offset: typeof from === 'number' ? from : o.offset, end: o.highWatermark, emptyFetches: 0 };
+      const offset = progress?.place(partition, o.logStartOffset, o.highWatermark) ?? (typeof from === 'number' ? from : o.offset);
+      return { partition, offset, end: o.highWatermark, emptyFetches: 0 };
     }));
+    return { cursors, progress };
   }
 }

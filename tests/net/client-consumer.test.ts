@@ -1,18 +1,57 @@
 // Reading a topic back (net/client/consumer.ts) from a fake client: every partition from the earliest
 // offset up to the high watermark seen at the start, a given offset, a record limit, records appended
-// meanwhile left out unless following, and a leader that is briefly behind (empty answers) waited for.
+// meanwhile left out unless following, a leader that is briefly behind (empty answers) waited for;
+// following merges the partitions' tails as records arrive; as a consumer group it starts at the
+// group's commits and commits what was processed.
 import { describe, expect, it } from 'vitest';
 import { Consumer, type ConsumerHost } from '../../net/client/consumer.ts';
+import type { ClientEnv } from '../../net/client/env.ts';
+import { KeelError } from '../../net/client/errors.ts';
 import type { ConsumedRecord, FetchResult } from '../../net/client/records.ts';
 import type { OffsetSpec, TopicInfo } from '../../net/client/wire.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null): string => (b === null ? '' : new TextDecoder().decode(b));
 
+/** A partition tail over a growing log: yields what is there, then waits for push() (or return()). */
+class FakeTail implements AsyncIterator<ConsumedRecord> {
+  returned = false;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly log: string[], private offset: number, private readonly failAt?: number) {}
+
+  push(): void {
+    this.wake?.();
+  }
+
+  async next(): Promise<IteratorResult<ConsumedRecord>> {
+    while (!this.returned && this.offset >= this.log.length) await new Promise<void>((r) => { this.wake = r; });
+    if (this.returned) return { done: true, value: undefined };
+    if (this.offset === this.failAt) throw new KeelError({ code: 'OFFSET_OUT_OF_RANGE', message: 'trimmed', retriable: false });
+    const offset = this.offset++;
+    return { done: false, value: { offset, key: null, value: enc(this.log[offset]!), headers: [], timestamp: 0 } };
+  }
+
+  async return(): Promise<IteratorResult<ConsumedRecord>> {
+    this.returned = true;
+    this.wake?.();
+    return { done: true, value: undefined };
+  }
+}
+
 class FakeTopic implements ConsumerHost {
   readonly fetches: [number, number, number][] = [];
   /** Empty answers to give before real ones, per partition. */
   readonly lagging = new Map<number, number>();
+  readonly tails = new Map<number, FakeTail>();
+  /** Partition -> offset at which its tail fails. */
+  readonly failTailAt = new Map<number, number>();
+  /** Per group: committed offsets by partition. */
+  readonly groups = new Map<string, Map<number, number>>();
+  readonly commits: [string, number, [number, number][]][] = [];
+  failCommits = false;
+  nowMs = 0;
+  readonly env: ClientEnv = { now: () => this.nowMs, setTimer: () => 0, clearTimer: () => {}, random: () => 0, requestId: () => 'r' };
 
   constructor(readonly logs: string[][], readonly logStart = 0, readonly perFetch = 2) {}
 
@@ -36,7 +75,33 @@ class FakeTopic implements ConsumerHost {
     const records: ConsumedRecord[] = log.slice(offset, offset + this.perFetch).map((v, i) => ({ offset: offset + i, key: null, value: enc(v), headers: [], timestamp: 0 }));
     return { records, highWatermark: log.length, logStartOffset: this.logStart };
   }
+
+  subscribe(_topic: string, partition: number, offset: number): FakeTail {
+    const t = new FakeTail(this.logs[partition]!, offset, this.failTailAt.get(partition));
+    this.tails.set(partition, t);
+    return t;
+  }
+
+  append(partition: number, value: string): void {
+    this.logs[partition]!.push(value);
+    this.tails.get(partition)?.push();
+  }
+
+  async fetchOffsets(group: string): Promise<Map<number, number>> {
+    return new Map(this.groups.get(group));
+  }
+
+  async commitOffsets(group: string, _topic: string, offsets: ReadonlyMap<number, number>, options: { topicId?: number } = {}): Promise<Map<number, number>> {
+    if (this.failCommits) throw new KeelError({ code: 'REQUEST_TIMED_OUT', message: 'commit timed out', retriable: true });
+    this.commits.push([group, options.topicId ?? -1, [...offsets]]);
+    const stored = this.groups.get(group) ?? new Map<number, number>();
+    for (const [p, o] of offsets) stored.set(p, Math.max(o, stored.get(p) ?? -1));
+    this.groups.set(group, stored);
+    return new Map(stored);
+  }
 }
+
+const values = (rs: readonly { partition: number; value: Uint8Array | null }[]): string[] => rs.map((r) => `${r.partition}:${dec(r.value)}`);
 
 describe('consumer', () => {
   it('reads every partition from the beginning up to the high watermark, partitions side by side', async () => {
@@ -67,9 +132,10 @@ describe('consumer', () => {
     }
     expect(seen).toEqual(['a0', 'a1']);
     const followed: string[] = [];
-    for await (const r of new Consumer(t).read('t', { follow: true, maxRecords: 4, maxWaitMs: 100 })) followed.push(dec(r.value));
+    for await (const r of new Consumer(t).read('t', { follow: true, maxRecords: 4 })) followed.push(dec(r.value));
     expect(followed).toEqual(['a0', 'a1', 'late1', 'late2']);
-    expect(t.fetches.at(-1)![2]).toBe(100);
+    // Followed on the partition's tail, which the read returned when it stopped.
+    expect(t.tails.get(0)!.returned).toBe(true);
   });
 
   it('waits for a leader that is briefly behind the high watermark it reported', async () => {
@@ -78,5 +144,103 @@ describe('consumer', () => {
     expect((await new Consumer(t).readAll('t')).map((r) => dec(r.value))).toEqual(['a0', 'a1']);
     // The empty answers were followed by long polls, not a spin.
     expect(t.fetches.map(([, , wait]) => wait)).toEqual([0, 250, 250, 250]);
+  });
+});
+
+describe('consumer, following', () => {
+  it('hands out each partition\'s records as they arrive: a quiet partition holds back no other', async () => {
+    const t = new FakeTopic([[], ['b0'], []]);
+    const read = new Consumer(t).read('t', { follow: true });
+    expect(values([(await read.next()).value!])).toEqual(['1:b0']);
+    t.append(2, 'c0');
+    expect(values([(await read.next()).value!])).toEqual(['2:c0']);
+    t.append(1, 'b1');
+    t.append(0, 'a0');
+    const next2 = [(await read.next()).value!, (await read.next()).value!];
+    expect(values(next2).sort()).toEqual(['0:a0', '1:b1']);
+    await read.return();
+    expect([...t.tails.values()].every((tail) => tail.returned)).toBe(true);
+  });
+
+  it('lets busy partitions take turns', async () => {
+    const t = new FakeTopic([['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']]);
+    const got = values(await new Consumer(t).readAll('t', { follow: true, maxRecords: 4 }));
+    expect(got.filter((v) => v.startsWith('0:'))).toHaveLength(2);
+    expect(got.filter((v) => v.startsWith('1:'))).toHaveLength(2);
+  });
+
+  it('ends when its signal aborts, and returns every tail', async () => {
+    const t = new FakeTopic([['a0'], []]);
+    const stop = new AbortController();
+    const seen: string[] = [];
+    for await (const r of new Consumer(t).read('t', { follow: true, signal: stop.signal })) {
+      seen.push(dec(r.value));
+      stop.abort();
+    }
+    expect(seen).toEqual(['a0']);
+    expect([...t.tails.values()].every((tail) => tail.returned)).toBe(true);
+  });
+
+  it('fails with the error of a tail that fails, and returns the others', async () => {
+    const t = new FakeTopic([['a0', 'a1'], ['b0']]);
+    t.failTailAt.set(0, 1);
+    await expect(new Consumer(t).readAll('t', { follow: true })).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    expect(t.tails.get(1)!.returned).toBe(true);
+  });
+});
+
+describe('consumer groups', () => {
+  it('starts at the group\'s committed offsets, moved into the log\'s range; others start where asked', async () => {
+    const t = new FakeTopic([['a0', 'a1', 'a2', 'a3'], ['b0', 'b1'], ['c0', 'c1'], ['d0']], 1);
+    // Partition 0 resumes at 2; 1 committed below the log start (1); 2 committed past the end.
+    t.groups.set('g', new Map([[0, 2], [1, 0], [2, 9]]));
+    const read = await new Consumer(t).readAll('t', { group: 'g', from: 'latest' });
+    expect(values(read).sort()).toEqual(['0:a2', '0:a3', '1:b1']);
+    expect(t.commits).toEqual([['g', 1, [[0, 4], [1, 2]]]]);
+    expect(t.groups.get('g')).toEqual(new Map([[0, 4], [1, 2], [2, 9]]));
+    // Nothing new: the next run reads nothing and commits nothing.
+    expect(await new Consumer(t).readAll('t', { group: 'g' })).toEqual([]);
+    expect(t.commits).toHaveLength(1);
+  });
+
+  it('commits only what was processed: a record the reader broke out on is read again', async () => {
+    const t = new FakeTopic([['a0', 'a1', 'a2', 'a3']]);
+    for await (const r of new Consumer(t).read('t', { group: 'g' })) if (dec(r.value) === 'a1') break;
+    expect(t.groups.get('g')).toEqual(new Map([[0, 1]]));
+    expect(values(await new Consumer(t).readAll('t', { group: 'g', maxRecords: 2 }))).toEqual(['0:a1', '0:a2']);
+    // maxRecords: the last record handed out counts as processed.
+    expect(t.groups.get('g')).toEqual(new Map([[0, 3]]));
+    expect(values(await new Consumer(t).readAll('t', { group: 'g', follow: true, maxRecords: 1 }))).toEqual(['0:a3']);
+  });
+
+  it('commits while records flow, at most once per interval; a failed periodic commit is reported, not fatal', async () => {
+    const t = new FakeTopic([['a0', 'a1', 'a2', 'a3', 'a4']]);
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    for await (const r of new Consumer(t).read('t', { group: 'g', autoCommitIntervalMs: 1_000, onCommitError: (e) => errors.push(e) })) {
+      seen.push(dec(r.value));
+      t.nowMs += 600;
+      t.failCommits = seen.length === 2;
+    }
+    expect(seen).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+    expect(errors).toHaveLength(1);
+    // Due after a1 (at 1,200 ms: failed, and a failed commit also waits the interval out), then after a3
+    // (2,400 ms), then at the end.
+    expect(t.commits.map(([, , o]) => o)).toEqual([[[0, 4]], [[0, 5]]]);
+  });
+
+  it('a final commit that fails is the read\'s error, unless the read failed first', async () => {
+    const t = new FakeTopic([['a0']]);
+    t.failCommits = true;
+    await expect(new Consumer(t).readAll('t', { group: 'g' })).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    const u = new FakeTopic([['a0', 'a1']]);
+    u.failCommits = true;
+    u.failTailAt.set(0, 1);
+    await expect(new Consumer(u).readAll('t', { group: 'g', follow: true })).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+  });
+
+  it('refuses an offset as the start of a group read', async () => {
+    const t = new FakeTopic([['a0']]);
+    await expect(new Consumer(t).readAll('t', { group: 'g', from: 3 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', retriable: false });
   });
 });

@@ -1,7 +1,8 @@
 // The client library end to end on a real three-node cluster (startNode, in this process, on 127.0.0.1):
 // create a topic (3 partitions, replication factor 3), send 2,000 records with the idempotent producer,
 // read them all back with the consumer and a subscription. Every record exactly once, in send order
-// within its partition, at the offset the producer reported.
+// within its partition, at the offset the producer reported. A consumer group reads a topic over two
+// runs and follows it, committing as it goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeelClient, KeelError, type SendResult } from '../../net/client/keel-client.ts';
 import { createCluster, type TestCluster } from './cluster-helpers.ts';
@@ -102,5 +103,34 @@ describe('KeelClient on a three-node cluster', () => {
     const bad = await client.fetch(TOPIC, 7, 0).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(KeelError);
     expect(bad).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: false });
+  });
+
+  it('a consumer group reads a topic in turns, each record once; a follow hands out records produced after it started', async () => {
+    const topic = 'e2e-group';
+    await client.createTopic(topic, { partitions: 3, replicationFactor: 3 });
+    for (let i = 0; i < 30; i++) await client.produce(topic, [{ value: `g-${i}` }], { partition: i % 3 });
+    const consumer = client.consumer();
+    const first = await consumer.readAll(topic, { group: 'billing', maxRecords: 10 });
+    const second = await consumer.readAll(topic, { group: 'billing' });
+    const both = [...first, ...second].map((r) => dec(r.value));
+    expect(first).toHaveLength(10);
+    expect(new Set(both).size).toBe(30);
+    expect(both).toHaveLength(30);
+    expect(await client.fetchOffsets('billing', topic)).toEqual(new Map([[0, 10], [1, 10], [2, 10]]));
+
+    // Following as the group: the records produced while it waits, on every partition, then abort.
+    const stop = new AbortController();
+    const followed: string[] = [];
+    const reading = (async () => {
+      for await (const r of consumer.read(topic, { group: 'billing', follow: true, signal: stop.signal })) {
+        followed.push(`${r.partition}:${r.offset}:${dec(r.value)}`);
+        if (followed.length === 3) stop.abort();
+      }
+    })();
+    await sleep(200);
+    for (let p = 0; p < 3; p++) await client.produce(topic, [{ value: `late-${p}` }], { partition: p });
+    await reading;
+    expect(followed.sort()).toEqual(['0:10:late-0', '1:10:late-1', '2:10:late-2']);
+    expect(await client.fetchOffsets('billing', topic)).toEqual(new Map([[0, 11], [1, 11], [2, 11]]));
   });
 });

@@ -1,0 +1,76 @@
+// A consumer group's place in one topic, as one reader keeps it: where each partition starts (the group's
+// committed offset, moved into the log's range if retention passed it, as Kafka's auto.offset.reset does;
+// partitions the group never committed start where the reader asked), what the reader has processed since,
+// and commits of that progress - at most every `intervalMs` while records flow, and once at the end. A record counts as
+// processed once the reader asks for the next one, so delivery is at least once: a record handed out just
+// before a crash is handed out again to the group's next reader.
+import type { ClientEnv } from './env.ts';
+
+/** What group progress needs from its client (KeelClient has it). */
+export interface GroupHost {
+  readonly env: ClientEnv;
+  commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options?: { readonly topicId?: number }): Promise<Map<number, number>>;
+  fetchOffsets(group: string, topic: string): Promise<Map<number, number>>;
+}
+
+export interface GroupProgressOptions {
+  /** Commit while reading at most this often (0 = only at the end). */
+  readonly intervalMs: number;
+  /** Told of a failed commit while reading. */
+  readonly onCommitError: (e: unknown) => void;
+}
+
+export class GroupProgress {
+  /** Per partition: the next offset to read, as processed so far. */
+  private readonly position = new Map<number, number>();
+  private lastCommitMs: number;
+
+  private constructor(
+    private readonly host: GroupHost,
+    readonly group: string,
+    private readonly topic: string,
+    /** Commits name the topic's id: a commit after the topic was deleted fails instead of landing on a new one. */
+    private readonly topicId: number,
+    /** Per partition: the offset the group has committed, as far as this reader knows. */
+    private readonly committed: Map<number, number>,
+    private readonly options: GroupProgressOptions,
+  ) {
+    this.lastCommitMs = host.env.now();
+  }
+
+  /** The group's progress in the topic (`topicId`: the topic's id as read). */
+  static async start(host: GroupHost, group: string, topic: string, topicId: number, options: GroupProgressOptions): Promise<GroupProgress> {
+    return new GroupProgress(host, group, topic, topicId, await host.fetchOffsets(group, topic), options);
+  }
+
+  /**
+   * Where the group reads `partition` next: its committed offset moved into the log's range
+   * [logStartOffset, highWatermark], or undefined if the group never committed the partition.
+   */
+  place(partition: number, logStartOffset: number, highWatermark: number): number | undefined {
+    const at = this.committed.get(partition);
+    return at === undefined ? undefined : Math.min(Math.max(at, logStartOffset), highWatermark);
+  }
+
+  /** The reader is done with the records of `partition` before `nextOffset`. */
+  processed(partition: number, nextOffset: number): void {
+    this.position.set(partition, nextOffset);
+  }
+
+  /** Commits the progress if the interval has passed; a failure goes to onCommitError (the next commit covers it). */
+  async commitIfDue(): Promise<void> {
+    const { intervalMs, onCommitError } = this.options;
+    if (intervalMs <= 0 || this.host.env.now() - this.lastCommitMs < intervalMs) return;
+    await this.commit().catch(onCommitError);
+  }
+
+  /** Commits every partition whose position moved past the group's committed offset. */
+  async commit(): Promise<void> {
+    this.lastCommitMs = this.host.env.now();
+    const moved = new Map<number, number>();
+    for (const [partition, offset] of this.position) if (offset > (this.committed.get(partition) ?? -1)) moved.set(partition, offset);
+    if (moved.size === 0) return;
+    const stored = await this.host.commitOffsets(this.group, this.topic, moved, { topicId: this.topicId });
+    for (const [partition, offset] of moved) this.committed.set(partition, stored.get(partition) ?? offset);
+  }
+}
