@@ -4,7 +4,7 @@
 // written to the metadata log only when a broker's state changes, as KRaft does).
 import { encodeCommand, decodeCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
-import type { PartitionOffset } from '../controller/group-offsets.ts';
+import type { GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
 import type { MetadataState, TopicDescription } from '../controller/metadata.ts';
 import { NONE, type NodeId } from '../raft/types.ts';
 import type { Driver } from './driver.ts';
@@ -40,7 +40,9 @@ export interface Versioned<T> {
 type ReadQuery =
   | { readonly kind: 'list' }
   | { readonly kind: 'describe'; readonly name: string }
-  | { readonly kind: 'offsets'; readonly group: string; readonly topic: string };
+  | { readonly kind: 'offsets'; readonly group: string; readonly topic: string }
+  | { readonly kind: 'groups' }
+  | { readonly kind: 'group'; readonly group: string };
 
 interface Heartbeat {
   readonly broker: NodeId;
@@ -176,6 +178,11 @@ export class ControllerService {
       const { group, topic } = q;
       return this.read('linearizable', (m) => m.committedOffsets(group, topic), reply);
     }
+    if (q?.kind === 'groups') return this.read('linearizable', (m) => m.groupIds(), reply);
+    if (q?.kind === 'group' && typeof q.group === 'string') {
+      const { group } = q;
+      return this.read('linearizable', (m) => m.offsetsOfGroup(group), reply);
+    }
     reply(adminError('INVALID_REQUEST', 'malformed read'));
   }
 
@@ -209,6 +216,18 @@ export class ControllerService {
     };
     if (this.replica() === undefined) return this.readRemote({ kind: 'offsets', group, topic }, answer);
     this.read(consistency, (m) => m.committedOffsets(group, topic), answer);
+  }
+
+  /** Consumer groups with committed offsets, in name order. */
+  listGroups(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
+    if (this.replica() === undefined) return this.readRemote({ kind: 'groups' }, done);
+    this.read(consistency, (m) => m.groupIds(), done);
+  }
+
+  /** Everything a consumer group committed, by topic (nothing for a group that never committed). */
+  describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupTopicOffsets[]>>) => void): void {
+    if (this.replica() === undefined) return this.readRemote({ kind: 'group', group }, done);
+    this.read(consistency, (m) => m.offsetsOfGroup(group), done);
   }
 
   // ---- broker lifecycle -----------------------------------------------------------------------

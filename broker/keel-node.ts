@@ -3,7 +3,7 @@
 // admin requests from clients and peers. Everything reaches the world through the ports.
 import type { Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
-import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
+import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
 import { MetadataState, type TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { ControllerService, DEFAULT_CONTROLLER_OPTIONS, type Consistency, type ControllerServiceOptions, type Versioned } from './controller-service.ts';
@@ -201,6 +201,16 @@ export class KeelNode {
   /** A consumer group's committed offsets of a topic (partitions it never committed are absent). */
   committedOffsets(group: string, topic: string, consistency: Consistency, done: (r: AdminResult<Versioned<PartitionOffset[]>>) => void): void {
     this.controller.committedOffsets(group, topic, consistency, done);
+  }
+
+  /** Consumer groups with committed offsets, in name order. */
+  listGroups(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
+    this.controller.listGroups(consistency, done);
+  }
+
+  /** Everything a consumer group committed, by topic. */
+  describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupTopicOffsets[]>>) => void): void {
+    this.controller.describeGroup(group, consistency, done);
   }
 
   decommissionBroker(req: { readonly requestId: string; readonly broker: NodeId }, done: (r: AdminResult<unknown>) => void): void {

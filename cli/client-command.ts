@@ -1,5 +1,6 @@
 // Shared plumbing of the commands that talk to a running cluster: one KeelClient per invocation, and
 // errors turned into a clear message and a non-zero exit code (never a stack trace).
+import type { Command } from 'commander';
 import { KeelClient } from '../net/client/keel-client.ts';
 import { bootstrapAddresses } from './bootstrap.ts';
 
@@ -7,6 +8,11 @@ export interface ClientOptions {
   bootstrap?: string;
   json?: boolean;
   timeout?: string;
+}
+
+/** The options every cluster command takes: --bootstrap, --json and --timeout. */
+export function clientOptions(c: Command): Command {
+  return c.option('--bootstrap <addresses>', 'host:port[,host:port] (default: $KEEL_BOOTSTRAP or the cluster up ports)').option('--json', 'print JSON').option('--timeout <seconds>', 'give up after this long');
 }
 
 /** Runs `body` with a client; prints failures as `error: ...` (or a JSON error line) and sets the exit code. */

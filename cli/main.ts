@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { addClusterCommands } from './cluster-command.ts';
 import { addConsumeCommand } from './consume-command.ts';
+import { addGroupCommands } from './group-command.ts';
 import { addNodeCommands } from './node-command.ts';
 import { addProduceCommand } from './produce-command.ts';
 import { addSimCommands } from './sim-command.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   addTopicCommands(program);
   addProduceCommand(program);
   addConsumeCommand(program);
+  addGroupCommands(program);
   addSimCommands(program);
   return program;
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { KeelClient, TopicInfo } from '../net/client/keel-client.ts';
 import { printTable } from './output.ts';
-import { positiveInt, withClient, type ClientOptions } from './client-command.ts';
+import { clientOptions, positiveInt, withClient, type ClientOptions } from './client-command.ts';
 
 function parseConfigs(pairs: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,9 +45,8 @@ async function withLeaders(c: KeelClient, created: TopicInfo): Promise<TopicInfo
 
 export function addTopicCommands(program: Command): void {
   const topic = program.command('topic').description('create, list, describe and delete topics');
-  const common = (c: Command): Command => c.option('--bootstrap <addresses>', 'host:port[,host:port] (default: $KEEL_BOOTSTRAP or the cluster up ports)').option('--json', 'print JSON').option('--timeout <seconds>', 'give up after this long');
 
-  common(topic.command('create <name>').description('create a topic'))
+  clientOptions(topic.command('create <name>').description('create a topic'))
     .option('--partitions <n>', 'number of partitions', '1')
     .option('--replicas <n>', 'replication factor', '3')
     .option('--config <key=value...>', 'topic config (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)', [])
@@ -61,7 +60,7 @@ export function addTopicCommands(program: Command): void {
       }
     }));
 
-  common(topic.command('list').description('list topics'))
+  clientOptions(topic.command('list').description('list topics'))
     .action((o: ClientOptions) => withClient(o, async (c) => {
       const names = await c.listTopics();
       if (o.json) console.log(JSON.stringify({ topics: names }));
@@ -69,14 +68,14 @@ export function addTopicCommands(program: Command): void {
       else printTable(['topic'], names.map((n) => [n]));
     }));
 
-  common(topic.command('describe <name>').description('partitions, leaders, replicas and configs of a topic'))
+  clientOptions(topic.command('describe <name>').description('partitions, leaders, replicas and configs of a topic'))
     .action((name: string, o: ClientOptions) => withClient(o, async (c) => {
       const t = await c.describeTopic(name);
       if (o.json) console.log(JSON.stringify(t));
       else printTopic(t);
     }));
 
-  common(topic.command('delete <name>').description('delete a topic and its data'))
+  clientOptions(topic.command('delete <name>').description('delete a topic and its data'))
     .action((name: string, o: ClientOptions) => withClient(o, async (c) => {
       await c.deleteTopic(name);
       if (o.json) console.log(JSON.stringify({ deleted: name }));

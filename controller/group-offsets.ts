@@ -15,6 +15,12 @@ export interface CommitOffsetsResult {
   readonly offsets: readonly PartitionOffset[];
 }
 
+/** Everything a group committed for one topic. */
+export interface GroupTopicOffsets {
+  readonly topic: string;
+  readonly offsets: readonly PartitionOffset[];
+}
+
 export const GROUP_ID_CHARS_MAX = 255;
 /** Partitions one commit may name (a topic has at most PARTITIONS_MAX). */
 export const OFFSETS_PER_COMMIT_MAX = 10_000;
@@ -69,6 +75,18 @@ export class GroupOffsets {
     return [...stored].sort((a, b) => a[0] - b[0]).map(([partition, offset]) => ({ partition, offset }));
   }
 
+  /** Groups with committed offsets, in name order (a group exists once it committed). */
+  groupIds(): string[] {
+    return [...this.groups.keys()].sort(byName);
+  }
+
+  /** Everything `group` committed, by topic in name order (none for a group that never committed). */
+  ofGroup(group: string): GroupTopicOffsets[] {
+    const topics = this.groups.get(group);
+    if (topics === undefined) return [];
+    return [...topics.keys()].sort(byName).map((topic) => ({ topic, offsets: this.committed(group, topic) }));
+  }
+
   /** A deleted topic takes its committed offsets along (a topic created again under the name starts afresh). */
   dropTopic(topic: string): void {
     for (const [group, topics] of this.groups) {
@@ -104,4 +122,9 @@ export class GroupOffsets {
     }
     return partitions;
   }
+}
+
+/** Code-unit order: the same on every replica, whatever the locale. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

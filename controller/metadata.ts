@@ -4,7 +4,7 @@
 import type { Entry, Index, NodeId } from '../raft/types.ts';
 import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
-import { GroupOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
+import { GroupOffsets, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
 import { resolveTopicConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
@@ -318,6 +318,16 @@ export class MetadataState {
   /** A group's committed offsets of a topic; undefined if the topic does not exist. */
   committedOffsets(group: string, topic: string): PartitionOffset[] | undefined {
     return this.topics.has(topic) ? this.groupOffsets.committed(group, topic) : undefined;
+  }
+
+  /** Consumer groups with committed offsets, in name order. */
+  groupIds(): string[] {
+    return this.groupOffsets.groupIds();
+  }
+
+  /** Everything a consumer group committed, by topic. */
+  offsetsOfGroup(group: string): GroupTopicOffsets[] {
+    return this.groupOffsets.ofGroup(group);
   }
 
   /** Partitions with a replica on `node` now or once a reassignment completes. */

@@ -319,6 +319,14 @@ export function decodeFetchOffsetsRequest(v: unknown): Decoded<{ group: string; 
   return decode('FetchOffsetsRequest', v, (m) => ({ group: groupId(m), topic: topicName(m, 'topic', 'topic'), consistency: enumOf(m, 'consistency', 'consistency', CONSISTENCY) }));
 }
 
+export function decodeListGroupsRequest(v: unknown): Decoded<Consistency> {
+  return decode('ListGroupsRequest', v, (m) => enumOf(m, 'consistency', 'consistency', CONSISTENCY));
+}
+
+export function decodeDescribeGroupRequest(v: unknown): Decoded<{ group: string; consistency: Consistency }> {
+  return decode('DescribeGroupRequest', v, (m) => ({ group: groupId(m), consistency: enumOf(m, 'consistency', 'consistency', CONSISTENCY) }));
+}
+
 export function decodeEmptyRequest(what: string, v: unknown): Decoded<null> {
   return decode(what, v, () => null);
 }

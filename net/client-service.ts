@@ -12,14 +12,14 @@ import type { Versioned } from '../broker/controller-service.ts';
 import type { KeelNode } from '../broker/keel-node.ts';
 import type { FetchResponse, ProduceResponse } from '../broker/partition/partition-service.ts';
 import { SILENT, type Logger } from '../broker/ports.ts';
-import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
+import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
 import type { TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { CLIENT_SERVICE_DEFAULTS, describeThrown, pollWaitMs, type ClientServiceContext, type ClientServiceLimits, type OpenCall } from './client-calls.ts';
 import {
-  decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
+  decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
   decodeFetchOffsetsRequest, decodeFetchRequest,
-  decodeInitProducerIdRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest,
+  decodeInitProducerIdRequest, decodeListGroupsRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest,
   encodeCreatedTopic, encodeDeletedTopic, encodeFetchResponse, encodeProduceResponse, encodeProducerId, encodeTopicInfo,
   MalformedRequest, type Decoded, type Encoded,
 } from './client-convert.ts';
@@ -109,6 +109,8 @@ export class ClientService implements GrpcService {
       ClusterStatus: this.unary((m) => decodeEmptyRequest('ClusterStatusRequest', m), (_req, done) => done({ ok: true, value: null }), () => ok(this.clusterStatus())),
       CommitOffsets: this.unary(decodeCommitOffsetsRequest, (req, done) => n.commitOffsets(req, done), (v: CommitOffsetsResult) => ok({ offsets: v.offsets })),
       FetchOffsets: this.unary(decodeFetchOffsetsRequest, (req, done) => n.committedOffsets(req.group, req.topic, req.consistency, done), (v: Versioned<PartitionOffset[]>) => ok({ offsets: v.value, metadataVersion: v.version })),
+      ListGroups: this.unary(decodeListGroupsRequest, (consistency, done) => n.listGroups(consistency, done), (v: Versioned<string[]>) => ok({ groupIds: v.value, metadataVersion: v.version })),
+      DescribeGroup: this.unary(decodeDescribeGroupRequest, (req, done) => n.describeGroup(req.group, req.consistency, done), (v: Versioned<GroupTopicOffsets[]>) => ok({ topics: v.value, metadataVersion: v.version })),
     };
     server.addService(KEEL_SERVER_DEFINITION, handlers);
   }

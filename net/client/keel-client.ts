@@ -205,6 +205,18 @@ export class KeelClient {
     return new Map(r.offsets.map((o) => [o.partition, o.offset]));
   }
 
+  /** Consumer groups with committed offsets, in name order (a group exists once it committed). */
+  async listGroups(options: { readonly consistency?: Consistency } = {}): Promise<string[]> {
+    const r = await this.adminCall('ListGroups', { consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
+    return [...r.groupIds];
+  }
+
+  /** Everything a consumer group committed: topic -> partition -> offset (empty for a group that never committed). */
+  async describeGroup(group: string, options: { readonly consistency?: Consistency } = {}): Promise<Map<string, Map<number, number>>> {
+    const r = await this.adminCall('DescribeGroup', { groupId: group, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
+    return new Map(r.topics.map((t) => [t.topic, new Map(t.offsets.map((o) => [o.partition, o.offset]))]));
+  }
+
   /** A fresh idempotent producer identity (one request id for every retry). */
   initProducerId(): Promise<ProducerIdentity> {
     return this.adminCall('InitProducerId', { requestId: this.env.requestId() });

@@ -119,6 +119,17 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const bad = await keel(['consume', 'cli-group', '--group', 'readers', '--partition', '0', '--offset', '3', ...at()]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--offset cannot be used with --group/);
+
+    // Where the groups stand: every partition read to its end, so no lag (JSON) and a table.
+    const groups = await keel(['group', 'list', '--json', ...at()]);
+    expect(JSON.parse(groups.stdout)).toEqual({ groups: ['others', 'readers'] });
+    const described = await keel(['group', 'describe', 'readers', '--json', ...at()]);
+    const { partitions } = JSON.parse(described.stdout) as { partitions: { topic: string; partition: number; committed: number; logEnd: number; lag: number }[] };
+    expect(partitions.map((p) => [p.topic, p.partition, p.lag])).toEqual([['cli-group', 0, 0], ['cli-group', 1, 0], ['cli-group', 2, 0]]);
+    expect(partitions.reduce((n, p) => n + p.committed, 0)).toBe(90);
+    const table = await keel(['group', 'describe', 'readers', ...at()]);
+    expect(table.stdout).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+LOG END\s+LAG/);
+    expect((await keel(['group', 'describe', 'nobody', ...at()])).stdout).toMatch(/consumer group nobody has no committed offsets/);
   }, 60_000);
 
   it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {

@@ -273,6 +273,15 @@ describe('client API on a three-node cluster', () => {
     expect(await refused({ groupId: 'billing', topic: TOPIC, topicId, offsets: [] })).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_REQUEST']);
     expect(await refused({ groupId: 'billing', topic: 'nope' }, 'FetchOffsets')).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC']);
     expect(await refused({ topic: TOPIC }, 'FetchOffsets')).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
+
+    // Groups exist once they committed; a group's description has every topic it committed.
+    expectOk(await call(c2, 'CommitOffsets', { groupId: 'audit', topic: TOPIC, topicId, offsets: [{ partition: 1, offset: 4 }] }));
+    for (const c of [c1, c2]) {
+      expect(expectOk(await call<{ groupIds: string[] }>(c, 'ListGroups', {})).groupIds).toEqual(['audit', 'billing']);
+      expect(expectOk(await call<{ topics: unknown[] }>(c, 'DescribeGroup', { groupId: 'billing' })).topics).toEqual([{ topic: TOPIC, offsets: [{ partition: 0, offset: 7 }, { partition: 2, offset: 3 }] }]);
+    }
+    expect(expectOk(await call<{ topics: unknown[] }>(c1, 'DescribeGroup', { groupId: 'nobody' })).topics).toEqual([]);
+    expect(await refused({ groupId: '' }, 'DescribeGroup')).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
   });
 
   it('refuses a request id reused for a different request instead of answering with the other result', async () => {

@@ -1,7 +1,7 @@
 // Committed consumer-group offsets in the metadata image (controller/group-offsets.ts through
 // MetadataState): what a commit accepts, that offsets only move forward, that a commit is pinned to the
-// topic it was made for (by id), that a deleted topic takes its offsets along, and that snapshots and
-// encoded log records carry them.
+// topic it was made for (by id), that a deleted topic takes its offsets along, that groups are listed and
+// described, and that snapshots and encoded log records carry them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand, type Command } from '../../../controller/commands.ts';
@@ -70,6 +70,22 @@ describe('consumer group offsets', () => {
     for (const code of new Set(codes)) expect(new KeelError({ code, message: '' }).retriable).toBe(false);
     expect(image(m)).toEqual(before);
     expect(m.version).toBe(version);
+  });
+
+  it('lists the groups that committed, and describes a group\'s commits across topics, in name order', () => {
+    const m = withTopic();
+    valueOf(m.applyCommand(createTopic('c2', 'audit-log', 1, 3)));
+    expect(m.groupIds()).toEqual([]);
+    valueOf(commit(m, 'zeta', 'orders', po(1, 5)));
+    valueOf(commit(m, 'alpha', 'orders', po(2, 7), po(0, 3)));
+    valueOf(commit(m, 'alpha', 'audit-log', po(0, 1)));
+    expect(m.groupIds()).toEqual(['alpha', 'zeta']);
+    expect(m.offsetsOfGroup('alpha')).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }, { topic: 'orders', offsets: [po(0, 3), po(2, 7)] }]);
+    expect(m.offsetsOfGroup('nobody')).toEqual([]);
+    // A group whose only topic goes is gone with it.
+    valueOf(m.applyCommand(deleteTopic('d1', 'orders')));
+    expect(m.groupIds()).toEqual(['alpha']);
+    expect(m.offsetsOfGroup('alpha')).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }]);
   });
 
   it('group ids: any printable text of 1 to 255 characters', () => {
