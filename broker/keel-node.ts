@@ -89,8 +89,8 @@ export class KeelNode {
       stateMachine: (group) => this.stateMachineFor(group),
     }, ports, observer, onFatal);
     this.metadata.onChange = (c) => {
-      // Committed consumer offsets change nothing this node hosts.
-      if (c.type !== 'commit-offsets') this.hostingDirty = true;
+      // Consumer groups' offsets change nothing this node hosts.
+      if (c.type !== 'commit-offsets' && c.type !== 'reset-offsets' && c.type !== 'delete-group') this.hostingDirty = true;
       this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
     };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);
@@ -196,6 +196,19 @@ export class KeelNode {
   /** Commits a consumer group's offsets (the next offset to read, per partition); they only move forward. */
   commitOffsets(req: { readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
     this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+  }
+
+  /**
+   * Moves a consumer group's offsets to exactly these, backwards too (an operator's reset; the group's
+   * consumers should be stopped, or their next commits move the offsets forward again).
+   */
+  resetOffsets(req: { readonly requestId: string; readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
+    this.controller.write({ type: 'reset-offsets', requestId: req.requestId, consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+  }
+
+  /** Forgets everything a consumer group committed; `deleted` false if it had committed nothing. */
+  deleteGroup(req: { readonly requestId: string; readonly group: string }, done: (r: AdminResult<{ deleted: boolean }>) => void): void {
+    this.controller.write({ type: 'delete-group', requestId: req.requestId, consumerGroup: req.group }, (r) => done(r as AdminResult<{ deleted: boolean }>));
   }
 
   /** A consumer group's committed offsets of a topic (partitions it never committed are absent). */

@@ -5,6 +5,7 @@
 // resumes after it (at least once: a record printed just before a crash is printed again).
 import type { Command } from 'commander';
 import { nonNegativeInt, positiveInt, withClient, type ClientOptions } from './client-command.ts';
+import { fail } from './output.ts';
 import { printable, recordJson } from './value-format.ts';
 
 /** How often a group's progress is committed while records flow. */
@@ -26,8 +27,8 @@ export function addConsumeCommand(program: Command): void {
     .action((topic: string, o: ConsumeOptions) => withClient(o, async (c) => {
       const partition = nonNegativeInt(o.partition, 'partition');
       const offset = nonNegativeInt(o.offset, 'offset');
-      if (offset !== undefined && partition === undefined) return usage('--offset needs --partition');
-      if (offset !== undefined && o.group !== undefined) return usage('--offset cannot be used with --group (the group\'s committed offsets say where to start)');
+      if (offset !== undefined && partition === undefined) return fail('--offset needs --partition', 2);
+      if (offset !== undefined && o.group !== undefined) return fail('--offset cannot be used with --group (the group\'s committed offsets say where to start)', 2);
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       const records = c.consumer().read(topic, {
@@ -45,9 +46,4 @@ export function addConsumeCommand(program: Command): void {
         else console.log(printable(r.value).text ?? '');
       }
     }));
-}
-
-function usage(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(2);
 }

@@ -1,10 +1,11 @@
-// `keel group list|describe`: the consumer groups that committed offsets, and where one stands in each
-// partition it read - its committed offset, the partition's log end and the lag between them (as Kafka's
-// kafka-consumer-groups --describe).
+// `keel group list|describe|reset|delete`: the consumer groups that committed offsets, where one stands in
+// each partition it read (its committed offset, the partition's log end and the lag between them), and
+// an operator's moves: resetting a group's offsets of a topic (a plan unless --execute, as Kafka's
+// kafka-consumer-groups --reset-offsets) and deleting a group.
 import type { Command } from 'commander';
 import type { KeelClient } from '../net/client/keel-client.ts';
-import { clientOptions, withClient, type ClientOptions } from './client-command.ts';
-import { printTable } from './output.ts';
+import { clientOptions, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
+import { fail, printTable } from './output.ts';
 
 interface GroupPartition {
   readonly topic: string;
@@ -27,6 +28,31 @@ async function groupPartitions(c: KeelClient, group: string): Promise<GroupParti
   return out;
 }
 
+type ResetOptions = ClientOptions & { topic: string; partition?: string; toEarliest?: boolean; toLatest?: boolean; toOffset?: string; execute?: boolean };
+
+interface ResetStep {
+  readonly partition: number;
+  /** The committed offset before, or null if the group never committed the partition. */
+  readonly from: number | null;
+  readonly to: number;
+}
+
+/** Where each partition of the reset goes (one of --to-earliest, --to-latest, --to-offset). */
+async function resetPlan(c: KeelClient, group: string, o: ResetOptions): Promise<{ topicId: number; steps: ResetStep[] }> {
+  const targets = [o.toEarliest === true, o.toLatest === true, o.toOffset !== undefined].filter(Boolean).length;
+  if (targets !== 1) fail('give exactly one of --to-earliest, --to-latest and --to-offset N', 2);
+  const offset = nonNegativeInt(o.toOffset, 'to-offset');
+  const one = nonNegativeInt(o.partition, 'partition');
+  const t = await c.describeTopic(o.topic);
+  const partitions = one === undefined ? t.partitions.map((p) => p.partition) : [one];
+  const committed = await c.fetchOffsets(group, o.topic);
+  const steps = await Promise.all(partitions.map(async (partition): Promise<ResetStep> => {
+    const to = offset ?? (await c.listOffsets(o.topic, partition, o.toEarliest === true ? 'earliest' : 'latest')).offset;
+    return { partition, from: committed.get(partition) ?? null, to };
+  }));
+  return { topicId: t.id, steps };
+}
+
 export function addGroupCommands(program: Command): void {
   const group = program.command('group').description('list consumer groups and describe where one stands');
 
@@ -47,6 +73,35 @@ export function addGroupCommands(program: Command): void {
         printTable(['topic', 'partition', 'committed', 'log end', 'lag'], partitions.map((p) => [
           p.topic, String(p.partition), String(p.committed), p.logEnd === null ? '-' : String(p.logEnd), p.lag === null ? '-' : String(p.lag),
         ]));
+      }
+    }));
+
+  clientOptions(group.command('reset <group>').description('set a group\'s offsets of a topic, backwards too (stop its consumers first); prints the plan unless --execute'))
+    .requiredOption('--topic <topic>', 'the topic whose offsets to reset')
+    .option('--partition <p>', 'only this partition (default: every partition of the topic)')
+    .option('--to-earliest', 'to each partition\'s earliest offset (read everything retained again)')
+    .option('--to-latest', 'to each partition\'s log end (skip everything there now)')
+    .option('--to-offset <n>', 'to this offset')
+    .option('--execute', 'carry the reset out (without it, only show what it would do)')
+    .action((name: string, o: ResetOptions) => withClient(o, async (c) => {
+      const { topicId, steps } = await resetPlan(c, name, o);
+      const execute = o.execute === true;
+      const after = execute ? await c.resetOffsets(name, o.topic, new Map(steps.map((s) => [s.partition, s.to])), { topicId }) : null;
+      if (o.json === true) console.log(JSON.stringify({ group: name, topic: o.topic, executed: execute, partitions: steps }));
+      else {
+        printTable(['topic', 'partition', 'committed', 'reset to'], steps.map((s) => [o.topic, String(s.partition), s.from === null ? '-' : String(s.from), String(after?.get(s.partition) ?? s.to)]));
+        if (!execute) console.log('(a plan: nothing changed; add --execute to reset)');
+      }
+    }));
+
+  clientOptions(group.command('delete <group>').description('forget everything a consumer group committed'))
+    .action((name: string, o: ClientOptions) => withClient(o, async (c) => {
+      const deleted = await c.deleteGroup(name);
+      if (o.json === true) console.log(JSON.stringify({ group: name, deleted }));
+      else if (deleted) console.log(`deleted consumer group ${name}`);
+      else {
+        console.error(`error: consumer group ${name} has no committed offsets`);
+        process.exitCode = 1;
       }
     }));
 }

@@ -16,7 +16,15 @@ export type Command =
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
   | { readonly type: 'init-producer-id'; readonly requestId: string }
-  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly { readonly partition: number; readonly offset: number }[] };
+  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffsetRecord[] }
+  /** An operator moving a group's offsets anywhere, backwards too (commits only move them forward). */
+  | { readonly type: 'reset-offsets'; readonly requestId: string; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffsetRecord[] }
+  | { readonly type: 'delete-group'; readonly requestId: string; readonly consumerGroup: string };
+
+export interface PartitionOffsetRecord {
+  readonly partition: number;
+  readonly offset: number;
+}
 
 export type CommandType = Command['type'];
 
@@ -63,10 +71,13 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
     case 'init-producer-id':
       return isStr(d['requestId']) ? (d as Command) : undefined;
     case 'commit-offsets':
+    case 'reset-offsets':
       // Consumer group, topic and numbers are validated at apply (with stable error codes); here only the shape.
-      return typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && isId(d['topicId']) && Array.isArray(d['offsets'])
+      return (d['type'] === 'commit-offsets' || isStr(d['requestId'])) && typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && isId(d['topicId']) && Array.isArray(d['offsets'])
         && (d['offsets'] as unknown[]).every((o) => typeof o === 'object' && o !== null && typeof (o as { partition?: unknown }).partition === 'number' && typeof (o as { offset?: unknown }).offset === 'number')
         ? (d as Command) : undefined;
+    case 'delete-group':
+      return isStr(d['requestId']) && typeof d['consumerGroup'] === 'string' ? (d as Command) : undefined;
     default:
       return undefined;
   }

@@ -34,6 +34,20 @@ export function validateGroupId(group: unknown): string | null {
   return null;
 }
 
+/** Why `offsets` cannot be committed for a topic of `partitionCount` partitions, or null if they can. */
+function validateOffsets(topic: string, partitionCount: number, offsets: readonly PartitionOffset[]): string | null {
+  if (offsets.length === 0 || offsets.length > OFFSETS_PER_COMMIT_MAX) return `a commit names 1 to ${OFFSETS_PER_COMMIT_MAX} partitions`;
+  const seen = new Set<number>();
+  for (const { partition, offset } of offsets) {
+    // Final, not UNKNOWN_TOPIC_OR_PARTITION (which clients retry): a topic's partition count never changes.
+    if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitionCount) return `topic "${topic}" has partitions 0 to ${partitionCount - 1}, not ${String(partition)}`;
+    if (!Number.isSafeInteger(offset) || offset < 0) return `offset must be a non-negative integer, got ${String(offset)}`;
+    if (seen.has(partition)) return `partition ${partition} is named twice`;
+    seen.add(partition);
+  }
+  return null;
+}
+
 /** One stored offset, as snapshots hold them: [group, topic, partition, offset]. */
 export type OffsetRow = readonly [string, string, number, number];
 
@@ -42,30 +56,30 @@ export class GroupOffsets {
   private readonly groups = new Map<string, Map<string, Map<number, number>>>();
 
   /**
-   * Commits `offsets` of `topic` (which has `partitionCount` partitions). Returns whether anything moved
-   * (the caller bumps the metadata version only then) with the committed offsets after the commit.
+   * Commits `offsets` of `topic` (which has `partitionCount` partitions): forward only, or, for an
+   * operator's reset, to exactly the offsets given. Returns whether anything moved (the caller bumps the
+   * metadata version only then) with the committed offsets after the commit.
    */
-  commit(group: string, topic: string, partitionCount: number, offsets: readonly PartitionOffset[]): { moved: boolean; result: AdminResult<CommitOffsetsResult> } {
-    const invalid = validateGroupId(group);
-    if (invalid !== null) return { moved: false, result: adminError('INVALID_GROUP', invalid) };
-    if (offsets.length === 0 || offsets.length > OFFSETS_PER_COMMIT_MAX) return { moved: false, result: adminError('INVALID_REQUEST', `a commit names 1 to ${OFFSETS_PER_COMMIT_MAX} partitions`) };
-    const seen = new Set<number>();
-    for (const { partition, offset } of offsets) {
-      // Final, not UNKNOWN_TOPIC_OR_PARTITION (which clients retry): a topic's partition count never changes.
-      if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitionCount) return { moved: false, result: adminError('INVALID_REQUEST', `topic "${topic}" has partitions 0 to ${partitionCount - 1}, not ${String(partition)}`) };
-      if (!Number.isSafeInteger(offset) || offset < 0) return { moved: false, result: adminError('INVALID_REQUEST', `offset must be a non-negative integer, got ${String(offset)}`) };
-      if (seen.has(partition)) return { moved: false, result: adminError('INVALID_REQUEST', `partition ${partition} is named twice`) };
-      seen.add(partition);
-    }
+  commit(group: string, topic: string, partitionCount: number, offsets: readonly PartitionOffset[], mode: 'forward' | 'reset' = 'forward'): { moved: boolean; result: AdminResult<CommitOffsetsResult> } {
+    const badGroup = validateGroupId(group);
+    if (badGroup !== null) return { moved: false, result: adminError('INVALID_GROUP', badGroup) };
+    const badOffsets = validateOffsets(topic, partitionCount, offsets);
+    if (badOffsets !== null) return { moved: false, result: adminError('INVALID_REQUEST', badOffsets) };
     const stored = this.partitionsOf(group, topic, true) as Map<number, number>;
     let moved = false;
     for (const { partition, offset } of offsets) {
-      if (offset > (stored.get(partition) ?? -1)) {
+      const now = stored.get(partition);
+      if (mode === 'reset' ? offset !== now : offset > (now ?? -1)) {
         stored.set(partition, offset);
         moved = true;
       }
     }
     return { moved, result: ok({ offsets: offsets.map(({ partition }) => ({ partition, offset: stored.get(partition) as number })) }) };
+  }
+
+  /** Forgets everything `group` committed; false if it had committed nothing. */
+  deleteGroup(group: string): boolean {
+    return this.groups.delete(group);
   }
 
   /** The group's committed offsets for `topic`, by partition (partitions it never committed are absent). */

@@ -4,7 +4,7 @@
 import type { Entry, Index, NodeId } from '../raft/types.ts';
 import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
-import { GroupOffsets, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
+import { GroupOffsets, validateGroupId, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
 import { resolveTopicConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
@@ -195,7 +195,16 @@ export class MetadataState {
         this.changed();
         return ok({ producerId: this.nextProducerId++, producerEpoch: 0 });
       case 'commit-offsets':
-        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets);
+        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'forward');
+      case 'reset-offsets':
+        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'reset');
+      case 'delete-group': {
+        const invalid = validateGroupId(c.consumerGroup);
+        if (invalid !== null) return adminError('INVALID_GROUP', invalid);
+        const deleted = this.groupOffsets.deleteGroup(c.consumerGroup);
+        if (deleted) this.changed();
+        return ok({ deleted });
+      }
     }
   }
 
@@ -203,11 +212,11 @@ export class MetadataState {
    * The topic id pins the commit to the topic the group read: a commit delayed past the topic's deletion
    * must not land on a topic created again under the same name (its offsets mean nothing there).
    */
-  private commitOffsets(group: string, topic: string, topicId: number, offsets: readonly PartitionOffset[]): ApplyResult {
+  private commitOffsets(group: string, topic: string, topicId: number, offsets: readonly PartitionOffset[], mode: 'forward' | 'reset'): ApplyResult {
     const t = this.topics.get(topic);
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`);
     if (t.id !== topicId) return adminError('UNKNOWN_TOPIC', `topic "${topic}" with id ${topicId} was deleted (the topic of that name now has id ${t.id})`);
-    const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets);
+    const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets, mode);
     if (moved) this.changed();
     return result;
   }

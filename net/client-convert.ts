@@ -301,18 +301,31 @@ function groupId(m: Msg): string {
   return g as string;
 }
 
-export function decodeCommitOffsetsRequest(v: unknown): Decoded<{ group: string; topic: string; topicId: number; offsets: PartitionOffset[] }> {
-  return decode('CommitOffsetsRequest', v, (m) => {
-    const group = groupId(m);
-    const topic = topicName(m, 'topic', 'topic');
-    const topicId = int(m, 'topicId', 'topic_id (the id DescribeTopic gives)', 1, Number.MAX_SAFE_INTEGER);
-    const offsets = list(m, 'offsets', 'offsets', OFFSETS_PER_COMMIT_MAX).map((o, k) => {
-      const po = message(o, `offsets[${k}]`);
-      return { partition: uint(po, 'partition', `offsets[${k}].partition`, U32_MAX), offset: uint(po, 'offset', `offsets[${k}].offset`) };
-    });
-    if (offsets.length === 0) invalid('offsets: a commit names at least one partition');
-    return { group, topic, topicId, offsets };
+type OffsetsRequest = { group: string; topic: string; topicId: number; offsets: PartitionOffset[] };
+
+/** The group, topic, topic id and offsets of a CommitOffsets or ResetOffsets request. */
+function offsetsRequest(m: Msg): OffsetsRequest {
+  const group = groupId(m);
+  const topic = topicName(m, 'topic', 'topic');
+  const topicId = int(m, 'topicId', 'topic_id (the id DescribeTopic gives)', 1, Number.MAX_SAFE_INTEGER);
+  const offsets = list(m, 'offsets', 'offsets', OFFSETS_PER_COMMIT_MAX).map((o, k) => {
+    const po = message(o, `offsets[${k}]`);
+    return { partition: uint(po, 'partition', `offsets[${k}].partition`, U32_MAX), offset: uint(po, 'offset', `offsets[${k}].offset`) };
   });
+  if (offsets.length === 0) invalid('offsets: a commit names at least one partition');
+  return { group, topic, topicId, offsets };
+}
+
+export function decodeCommitOffsetsRequest(v: unknown): Decoded<OffsetsRequest> {
+  return decode('CommitOffsetsRequest', v, offsetsRequest);
+}
+
+export function decodeResetOffsetsRequest(v: unknown, newRequestId: () => string): Decoded<OffsetsRequest & { requestId: string }> {
+  return decode('ResetOffsetsRequest', v, (m) => ({ ...offsetsRequest(m), requestId: requestId(m, newRequestId) }));
+}
+
+export function decodeDeleteGroupRequest(v: unknown, newRequestId: () => string): Decoded<{ requestId: string; group: string }> {
+  return decode('DeleteGroupRequest', v, (m) => ({ group: groupId(m), requestId: requestId(m, newRequestId) }));
 }
 
 export function decodeFetchOffsetsRequest(v: unknown): Decoded<{ group: string; topic: string; consistency: Consistency }> {

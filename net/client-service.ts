@@ -17,9 +17,9 @@ import type { TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { CLIENT_SERVICE_DEFAULTS, describeThrown, pollWaitMs, type ClientServiceContext, type ClientServiceLimits, type OpenCall } from './client-calls.ts';
 import {
-  decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
+  decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDeleteGroupRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
   decodeFetchOffsetsRequest, decodeFetchRequest,
-  decodeInitProducerIdRequest, decodeListGroupsRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest,
+  decodeInitProducerIdRequest, decodeListGroupsRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeResetOffsetsRequest,
   encodeCreatedTopic, encodeDeletedTopic, encodeFetchResponse, encodeProduceResponse, encodeProducerId, encodeTopicInfo,
   MalformedRequest, type Decoded, type Encoded,
 } from './client-convert.ts';
@@ -109,6 +109,8 @@ export class ClientService implements GrpcService {
       ClusterStatus: this.unary((m) => decodeEmptyRequest('ClusterStatusRequest', m), (_req, done) => done({ ok: true, value: null }), () => ok(this.clusterStatus())),
       CommitOffsets: this.unary(decodeCommitOffsetsRequest, (req, done) => n.commitOffsets(req, done), (v: CommitOffsetsResult) => ok({ offsets: v.offsets })),
       FetchOffsets: this.unary(decodeFetchOffsetsRequest, (req, done) => n.committedOffsets(req.group, req.topic, req.consistency, done), (v: Versioned<PartitionOffset[]>) => ok({ offsets: v.value, metadataVersion: v.version })),
+      ResetOffsets: this.unary((m) => decodeResetOffsetsRequest(m, this.newRequestId), (req, done) => n.resetOffsets(req, done), (v: CommitOffsetsResult) => ok({ offsets: v.offsets })),
+      DeleteGroup: this.unary((m) => decodeDeleteGroupRequest(m, this.newRequestId), (req, done) => n.deleteGroup(req, done), (v: { deleted: boolean }) => ok({ deleted: v.deleted })),
       ListGroups: this.unary(decodeListGroupsRequest, (consistency, done) => n.listGroups(consistency, done), (v: Versioned<string[]>) => ok({ groupIds: v.value, metadataVersion: v.version })),
       DescribeGroup: this.unary(decodeDescribeGroupRequest, (req, done) => n.describeGroup(req.group, req.consistency, done), (v: Versioned<GroupTopicOffsets[]>) => ok({ topics: v.value, metadataVersion: v.version })),
     };

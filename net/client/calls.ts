@@ -21,6 +21,8 @@ export interface UnaryMethods {
   ClusterStatus: [Record<string, never>, ClusterStatus];
   CommitOffsets: [{ readonly groupId: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
   FetchOffsets: [{ readonly groupId: string; readonly topic: string; readonly consistency: number }, { readonly offsets: readonly PartitionOffset[]; readonly metadataVersion: number }];
+  ResetOffsets: [{ readonly requestId: string; readonly groupId: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
+  DeleteGroup: [{ readonly requestId: string; readonly groupId: string }, { readonly deleted: boolean }];
   ListGroups: [{ readonly consistency: number }, { readonly groupIds: readonly string[]; readonly metadataVersion: number }];
   DescribeGroup: [{ readonly groupId: string; readonly consistency: number }, { readonly topics: readonly { readonly topic: string; readonly offsets: readonly PartitionOffset[] }[]; readonly metadataVersion: number }];
 }

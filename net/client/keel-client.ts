@@ -205,6 +205,24 @@ export class KeelClient {
     return new Map(r.offsets.map((o) => [o.partition, o.offset]));
   }
 
+  /**
+   * Sets a consumer group's offsets of a topic to exactly `offsets`, backwards too: an operator's reset
+   * (stop the group's consumers first, or their next commits move the offsets forward again). Applied at
+   * most once, however often it is retried. Returns the offsets after it.
+   */
+  async resetOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
+    const list = [...offsets].map(([partition, offset]) => ({ partition, offset }));
+    if (list.length === 0) return new Map();
+    const topicId = options.topicId ?? (await this.describeTopic(topic)).id;
+    const r = await this.adminCall('ResetOffsets', { requestId: this.env.requestId(), groupId: group, topic, topicId, offsets: list });
+    return new Map(r.offsets.map((o) => [o.partition, o.offset]));
+  }
+
+  /** Forgets everything a consumer group committed; false if it had committed nothing. */
+  async deleteGroup(group: string): Promise<boolean> {
+    return (await this.adminCall('DeleteGroup', { requestId: this.env.requestId(), groupId: group })).deleted;
+  }
+
   /** Consumer groups with committed offsets, in name order (a group exists once it committed). */
   async listGroups(options: { readonly consistency?: Consistency } = {}): Promise<string[]> {
     const r = await this.adminCall('ListGroups', { consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });

@@ -130,6 +130,21 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const table = await keel(['group', 'describe', 'readers', ...at()]);
     expect(table.stdout).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+LOG END\s+LAG/);
     expect((await keel(['group', 'describe', 'nobody', ...at()])).stdout).toMatch(/consumer group nobody has no committed offsets/);
+
+    // A reset is a plan until --execute; executed, the group reads partition 0 again from its start.
+    const plan = await keel(['group', 'reset', 'readers', '--topic', 'cli-group', '--partition', '0', '--to-earliest', '--json', ...at()]);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ executed: false, partitions: [{ partition: 0, to: 0 }] });
+    const p0 = partitions[0]!.committed;
+    expect(JSON.parse((await keel(['group', 'describe', 'readers', '--json', ...at()])).stdout).partitions[0].committed).toBe(p0);
+    const executed = await keel(['group', 'reset', 'readers', '--topic', 'cli-group', '--partition', '0', '--to-earliest', '--execute', ...at()]);
+    expect(executed.code, executed.stderr).toBe(0);
+    const again = await run('readers', p0);
+    expect(again.every((x) => x.startsWith('0/'))).toBe(true);
+    expect((await keel(['group', 'reset', 'readers', '--topic', 'cli-group', ...at()])).code).toBe(2);
+    // Deleting a group: it is gone from the list; deleting it again fails.
+    expect((await keel(['group', 'delete', 'others', ...at()])).stdout).toMatch(/deleted consumer group others/);
+    expect(JSON.parse((await keel(['group', 'list', '--json', ...at()])).stdout)).toEqual({ groups: ['readers'] });
+    expect((await keel(['group', 'delete', 'others', ...at()])).code).toBe(1);
   }, 60_000);
 
   it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {

@@ -246,7 +246,7 @@ describe('client API on a three-node cluster', () => {
     expect(expectOk(await call<{ names: string[] }>(c, 'ListTopics', {})).names).toEqual(['orders']);
   });
 
-  it('commits and fetches consumer-group offsets at any node; offsets only move forward', async () => {
+  it('commits and fetches consumer-group offsets at any node; offsets only move forward, except by an operator\'s reset; groups are listed, described and deleted', async () => {
     interface Offsets { offsets: { partition: number; offset: number }[] }
     const [c1, c2] = [clientFor(addresses.get(1 as NodeId)!), clientFor(addresses.get(2 as NodeId)!)];
     const topicId = (await describeTopic(TOPIC)).id;
@@ -282,6 +282,19 @@ describe('client API on a three-node cluster', () => {
     }
     expect(expectOk(await call<{ topics: unknown[] }>(c1, 'DescribeGroup', { groupId: 'nobody' })).topics).toEqual([]);
     expect(await refused({ groupId: '' }, 'DescribeGroup')).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
+
+    // An operator's reset moves the group back; a retry with its request id does not move it back again.
+    const reset = { requestId: 'reset-1', groupId: 'billing', topic: TOPIC, topicId, offsets: [{ partition: 0, offset: 1 }] };
+    expect(expectOk(await call<Offsets>(c2, 'ResetOffsets', reset)).offsets).toEqual([{ partition: 0, offset: 1 }]);
+    expectOk(await call(c1, 'CommitOffsets', { groupId: 'billing', topic: TOPIC, topicId, offsets: [{ partition: 0, offset: 4 }] }));
+    expect(expectOk(await call<Offsets>(c1, 'ResetOffsets', reset)).offsets).toEqual([{ partition: 0, offset: 1 }]);
+    expect(expectOk(await call<Offsets>(c1, 'FetchOffsets', { groupId: 'billing', topic: TOPIC })).offsets).toEqual([{ partition: 0, offset: 4 }, { partition: 2, offset: 3 }]);
+    expect(await refused({ ...reset, requestId: 'reset-2', topicId: topicId + 100 }, 'ResetOffsets')).toEqual([grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC']);
+    // Deleting a group.
+    expect(expectOk(await call<{ deleted: boolean }>(c2, 'DeleteGroup', { groupId: 'audit' })).deleted).toBe(true);
+    expect(expectOk(await call<{ deleted: boolean }>(c1, 'DeleteGroup', { groupId: 'audit' })).deleted).toBe(false);
+    expect(expectOk(await call<{ groupIds: string[] }>(c1, 'ListGroups', {})).groupIds).toEqual(['billing']);
+    expect(await refused({ groupId: '' }, 'DeleteGroup')).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_GROUP']);
   });
 
   it('refuses a request id reused for a different request instead of answering with the other result', async () => {

@@ -1,7 +1,8 @@
 // Committed consumer-group offsets in the metadata image (controller/group-offsets.ts through
 // MetadataState): what a commit accepts, that offsets only move forward, that a commit is pinned to the
 // topic it was made for (by id), that a deleted topic takes its offsets along, that groups are listed and
-// described, and that snapshots and encoded log records carry them.
+// described, that an operator's reset and a group's deletion move them back once per request id, and that
+// snapshots and encoded log records carry them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand, type Command } from '../../../controller/commands.ts';
@@ -88,6 +89,46 @@ describe('consumer group offsets', () => {
     expect(m.offsetsOfGroup('alpha')).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }]);
   });
 
+  it('an operator\'s reset moves offsets anywhere, backwards too, once per request id', () => {
+    const m = withTopic();
+    const id = m.topics.get('orders')?.id as number;
+    valueOf(commit(m, 'g', 'orders', po(0, 50), po(1, 20)));
+    const reset: Command = { type: 'reset-offsets', requestId: 'r1', consumerGroup: 'g', topic: 'orders', topicId: id, offsets: [po(0, 0), po(2, 9)] };
+    const version = m.version;
+    expect(valueOf(m.applyCommand(reset))).toEqual({ offsets: [po(0, 0), po(2, 9)] });
+    expect(m.version).toBe(version + 1);
+    expect(m.committedOffsets('g', 'orders')).toEqual([po(0, 0), po(1, 20), po(2, 9)]);
+    // The group's consumers go on; a retry of the reset arriving late moves nothing back again.
+    valueOf(commit(m, 'g', 'orders', po(0, 7)));
+    expect(valueOf(m.applyCommand(reset))).toEqual({ offsets: [po(0, 0), po(2, 9)] });
+    expect(m.committedOffsets('g', 'orders')).toEqual([po(0, 7), po(1, 20), po(2, 9)]);
+    // Checked as commits are, and pinned to the topic's id.
+    expect(codeOf(m.applyCommand({ ...reset, requestId: 'r2', offsets: [po(5, 0)] }))).toBe('INVALID_REQUEST');
+    expect(codeOf(m.applyCommand({ ...reset, requestId: 'r3', consumerGroup: '' }))).toBe('INVALID_GROUP');
+    expect(codeOf(m.applyCommand({ ...reset, requestId: 'r4', topicId: id + 1 }))).toBe('UNKNOWN_TOPIC');
+    expect(decodeCommand(encodeCommand(reset))).toEqual(reset);
+  });
+
+  it('deleting a group forgets its offsets in every topic; a group that never committed is not deleted', () => {
+    const m = withTopic();
+    valueOf(m.applyCommand(createTopic('c2', 'audit-log', 1, 3)));
+    valueOf(commit(m, 'g', 'orders', po(0, 5)));
+    valueOf(commit(m, 'g', 'audit-log', po(0, 2)));
+    valueOf(commit(m, 'h', 'orders', po(0, 1)));
+    const del: Command = { type: 'delete-group', requestId: 'd1', consumerGroup: 'g' };
+    expect(decodeCommand(encodeCommand(del))).toEqual(del);
+    expect(valueOf(m.applyCommand(del))).toEqual({ deleted: true });
+    expect(m.groupIds()).toEqual(['h']);
+    expect(m.committedOffsets('g', 'orders')).toEqual([]);
+    const version = m.version;
+    expect(valueOf(m.applyCommand({ ...del, requestId: 'd2' }))).toEqual({ deleted: false });
+    expect(m.version).toBe(version);
+    expect(codeOf(m.applyCommand({ ...del, requestId: 'd3', consumerGroup: 'a\nb' }))).toBe('INVALID_GROUP');
+    // Committing again starts the group afresh.
+    valueOf(commit(m, 'g', 'orders', po(0, 1)));
+    expect(m.committedOffsets('g', 'orders')).toEqual([po(0, 1)]);
+  });
+
   it('group ids: any printable text of 1 to 255 characters', () => {
     expect(validateGroupId('billing-service.v2')).toBeNull();
     expect(validateGroupId('группа 1')).toBeNull();
@@ -142,6 +183,8 @@ describe('consumer group offsets', () => {
       fc.record({ k: fc.constant('commit' as const), g: fc.nat({ max: 2 }), t: fc.nat({ max: 1 }), parts: fc.uniqueArray(fc.nat({ max: 2 }), { minLength: 1, maxLength: 3 }), off: fc.nat({ max: 20 }) }),
       fc.record({ k: fc.constant('delete' as const), t: fc.nat({ max: 1 }) }),
       fc.record({ k: fc.constant('create' as const), t: fc.nat({ max: 1 }) }),
+      fc.record({ k: fc.constant('reset' as const), g: fc.nat({ max: 2 }), t: fc.nat({ max: 1 }), parts: fc.uniqueArray(fc.nat({ max: 2 }), { minLength: 1, maxLength: 3 }), off: fc.nat({ max: 20 }) }),
+      fc.record({ k: fc.constant('drop-group' as const), g: fc.nat({ max: 2 }), t: fc.nat({ max: 1 }) }),
     );
     const arb = fc.array(act, { minLength: 1, maxLength: 40 }).chain((as) => fc.tuple(fc.constant(as), fc.nat({ max: as.length })));
     fc.assert(fc.property(arb, ([actions, split]) => {
@@ -160,8 +203,11 @@ describe('consumer group offsets', () => {
         if (i === split) b = restored();
         const t = names[x.t] as string;
         // Commands are built against the image at the time (the id a client would have), applied to both.
-        const c: Command = x.k === 'commit' ? commitOffsets(`g${x.g}`, t, a.topics.get(t)?.id ?? 1, x.parts.map((p, j) => po(p, x.off + j)))
-          : x.k === 'delete' ? deleteTopic(`x${i}`, t) : createTopic(`c${i}`, t, 3, 3);
+        const id = a.topics.get(t)?.id ?? 1;
+        const c: Command = x.k === 'commit' ? commitOffsets(`g${x.g}`, t, id, x.parts.map((p, j) => po(p, x.off + j)))
+          : x.k === 'reset' ? { type: 'reset-offsets', requestId: `r${i}`, consumerGroup: `g${x.g}`, topic: t, topicId: id, offsets: x.parts.map((p, j) => po(p, x.off + j)) }
+            : x.k === 'drop-group' ? { type: 'delete-group', requestId: `dg${i}`, consumerGroup: `g${x.g}` }
+              : x.k === 'delete' ? deleteTopic(`x${i}`, t) : createTopic(`c${i}`, t, 3, 3);
         const e = entryOf(base + ++k, c);
         a.apply(e);
         b?.apply(e);
@@ -177,5 +223,7 @@ describe('consumer group offsets', () => {
     expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 1, topic: 't', topicId: 1, offsets: [] }))).toBeUndefined();
     expect(decodeCommand(enc({ type: 'commit-offsets', consumerGroup: 'g', topic: 't', offsets: [] }))).toBeUndefined();
     expect(decodeCommand(enc({ type: 'commit-offsets', group: 'g', topic: 't', topicId: 1, offsets: [] }))).toBeUndefined();
+    expect(decodeCommand(enc({ type: 'reset-offsets', consumerGroup: 'g', topic: 't', topicId: 1, offsets: [] }))).toBeUndefined();
+    expect(decodeCommand(enc({ type: 'delete-group', consumerGroup: 'g' }))).toBeUndefined();
   });
 });
