@@ -2,7 +2,8 @@
 // answer to a request issued after that acknowledgement (a read of the group's offsets, or another
 // commit's answer) must show at least the acknowledged offset: a lower one means a commit was lost or
 // undone (rolled back with a leader change, or overwritten by a delayed older commit).
-//   offsets-went-back   a read or commit answer shows less than an earlier acknowledged commit
+//   offsets-went-back   a read (of a topic's offsets or of the whole group) or a commit answer shows
+//                       less than an earlier acknowledged commit
 // "After" is by the order the workload saw things in, not by simulated time: a read sent in the very
 // callback that saw the acknowledgement (same millisecond) must see it too. The data topics are never
 // deleted, so offsets dropped with a topic do not occur here.
@@ -55,6 +56,15 @@ export class GroupOffsetsChecker {
       if (!key.startsWith(prefix)) continue;
       this.check(key, got.get(Number(key.slice(prefix.length))) ?? -1, issued, 'a read returned');
     }
+  }
+
+  /** A description of the whole group (every topic it committed), sent at `issued`, answered these. */
+  readGroup(group: string, issued: IssuedAfter, topics: readonly { readonly topic: string; readonly offsets: readonly { readonly partition: number; readonly offset: number }[] }[]): void {
+    this.reads++;
+    const got = new Map<string, number>();
+    for (const t of topics) for (const o of t.offsets) got.set(`${group}/${t.topic}/${o.partition}`, o.offset);
+    const prefix = `${group}/`;
+    for (const key of this.acked.keys()) if (key.startsWith(prefix)) this.check(key, got.get(key) ?? -1, issued, 'a group description returned');
   }
 
   private check(key: string, observed: number, issued: IssuedAfter, what: string): void {

@@ -5,7 +5,7 @@
 import type { Versioned } from '../../broker/controller-service.ts';
 import type { KeelNode } from '../../broker/keel-node.ts';
 import { adminError, type AdminResult } from '../../controller/errors.ts';
-import type { CommitOffsetsResult, PartitionOffset } from '../../controller/group-offsets.ts';
+import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../../controller/group-offsets.ts';
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import { KeelApp } from '../apps/keel-app.ts';
@@ -238,8 +238,16 @@ export class PartitionWorkload {
       if (r.ok) groups.committed(session, topic, issued, r.value.offsets);
       if (!readBack) return again();
       const readIssued = groups.issue();
-      this.call<AdminResult<Versioned<PartitionOffset[]>>>(w.rngs.workload.pick(w.nodeIds), (n, done) => n.committedOffsets(session, topic, 'linearizable', done), (rr) => {
-        if (rr.ok) groups.read(session, topic, readIssued, rr.value.value);
+      const at = w.rngs.workload.pick(w.nodeIds);
+      // Half the reads ask for the topic's offsets, half for the whole group (every topic it committed).
+      if (w.rngs.workload.chance(0.5)) {
+        return this.call<AdminResult<Versioned<PartitionOffset[]>>>(at, (n, done) => n.committedOffsets(session, topic, 'linearizable', done), (rr) => {
+          if (rr.ok) groups.read(session, topic, readIssued, rr.value.value);
+          again();
+        }, again);
+      }
+      this.call<AdminResult<Versioned<GroupTopicOffsets[]>>>(at, (n, done) => n.describeGroup(session, 'linearizable', done), (rr) => {
+        if (rr.ok) groups.readGroup(session, readIssued, rr.value.value);
         again();
       }, again);
     }, again);

@@ -1,7 +1,8 @@
 // The consumer-group offsets checker (sim/checkers/group-offsets-checker.ts), fed by hand: offsets that
 // went back after an acknowledged commit (seen by a read, by another commit's answer, or missing
-// altogether) are reported, also when the read is sent in the very callback that saw the acknowledgement;
-// requests sent before an acknowledgement, other groups and other topics are not.
+// altogether, in a topic's offsets or a description of the whole group) are reported, also when the read
+// is sent in the very callback that saw the acknowledgement; requests sent before an acknowledgement,
+// other groups and other topics are not.
 import { describe, expect, it } from 'vitest';
 import { PartitionChecker } from '../../sim/checkers/partition-checker.ts';
 
@@ -47,5 +48,21 @@ describe('group offsets checker', () => {
     c.groups.committed('g', 'orders', c.groups.issue(), [po(0, 50)]);
     c.groups.committed('g', 'orders', c.groups.issue(), [po(0, 40)]);
     expect(c.violations.map((v) => v.checker)).toEqual(['offsets-went-back']);
+  });
+
+  it('checks a description of the whole group against every topic the group committed', () => {
+    const c = checker();
+    const groups = c.groups;
+    groups.committed('g', 'orders', groups.issue(), [po(0, 5)]);
+    groups.committed('g', 'payments', groups.issue(), [po(1, 2)]);
+    groups.committed('h', 'orders', groups.issue(), [po(0, 99)]);
+    groups.readGroup('g', groups.issue(), [{ topic: 'orders', offsets: [po(0, 6)] }, { topic: 'payments', offsets: [po(1, 2)] }]);
+    expect(c.violations).toEqual([]);
+    // A description that lost one topic of the group, and one behind on the other.
+    groups.readGroup('g', groups.issue(), [{ topic: 'orders', offsets: [po(0, 4)] }]);
+    expect(c.violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/g\/orders\/0: a group description returned offset 4, but a commit of 5 was acknowledged/),
+      expect.stringMatching(/g\/payments\/1: a group description returned no offset/),
+    ]);
   });
 });

@@ -13,7 +13,7 @@ describe('seed corpus replay', () => {
       const doc = readSeedFile(file);
       const r = runGenerated(doc.seed, doc.scenario, doc.generated, doc.params);
       const summary = r.violations.map((v) => `${v.checker}: ${v.message}`).join('\n');
-      expect(r.ok ? 'pass' : `fail\n${summary}`).toBe(doc.expected === 'pass' ? 'pass' : expect.stringMatching(/^fail/));
+      expect(r.ok ? 'pass' : `fail\n${summary}`).toEqual(doc.expected === 'pass' ? 'pass' : expect.stringMatching(/^fail/));
     }, 60_000);
   }
 });
