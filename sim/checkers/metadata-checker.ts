@@ -13,6 +13,8 @@ import type { Violation } from './raft-checker.ts';
 export class MetadataChecker {
   readonly violations: Violation[] = [];
   private readonly digests = new Map<number, number>();
+  /** Per node: the metadata version of its last change (the state `spread` and `targets` describe). */
+  private readonly lastVersion = new Map<NodeId, number>();
   /** Per node: the replica-count spread among eligible brokers after its last change. */
   private readonly spread = new Map<NodeId, number>();
   /** Per node: each group's reassignment target after its last change (a broker already there is not new). */
@@ -32,7 +34,7 @@ export class MetadataChecker {
     if (known === undefined) this.digests.set(version, digest);
     else if (known !== digest) this.fail('metadata-one-history', `node ${node} applied metadata version ${version} with a different history than another node`);
     if (version > this.maxVersion) this.maxVersion = version;
-    this.checkPlacement(node, m, c);
+    this.checkPlacement(node, version, m, c);
   }
 
   private eligibleSpread(m: MetadataState): number {
@@ -43,7 +45,7 @@ export class MetadataChecker {
     return Math.max(...counts) - Math.min(...counts);
   }
 
-  private checkPlacement(node: NodeId, m: MetadataState, c: Command): void {
+  private checkPlacement(node: NodeId, version: number, m: MetadataState, c: Command): void {
     for (const p of m.partitions.values()) {
       const t = m.topics.get(p.topic);
       for (const set of [p.replicas, ...(p.target !== null ? [p.target] : [])]) {
@@ -51,10 +53,15 @@ export class MetadataChecker {
         if (t !== undefined && set.length !== t.replicationFactor) this.fail('placement', `partition ${p.topic}/${p.partition} has ${set.length} replicas, its topic's factor is ${t.replicationFactor}`);
       }
     }
-    const before = this.spread.get(node);
+    // What this node held just before this change, if its last change was the one before it. A restarted
+    // node replays its log from its snapshot, and one that installed a snapshot jumps ahead: then the
+    // last change seen is not this one's predecessor, and the checks that compare with it are skipped.
+    const follows = this.lastVersion.get(node) === version - 1;
+    this.lastVersion.set(node, version);
+    const before = follows ? this.spread.get(node) : undefined;
     const after = this.eligibleSpread(m);
     this.spread.set(node, after);
-    const targetsBefore = this.targets.get(node) ?? new Map<number, readonly NodeId[]>();
+    const targetsBefore = follows ? this.targets.get(node) : undefined;
     const targetsNow = new Map<number, readonly NodeId[]>();
     for (const p of m.partitions.values()) if (p.target !== null) targetsNow.set(p.group, [...p.target]);
     this.targets.set(node, targetsNow);
@@ -66,7 +73,7 @@ export class MetadataChecker {
         if (b === undefined || b.fenced || b.shuttingDown || b.decommissioned) this.fail('fenced-assignment', `new partition ${c.type === 'create-topic' ? c.name : ''}/${part.partition} placed a replica on broker ${r}, which is ${b === undefined ? 'unregistered' : b.fenced ? 'fenced' : b.decommissioned ? 'decommissioned' : 'shutting down'}`);
       }
     }
-    if (c.type === 'decommission-broker') {
+    if (c.type === 'decommission-broker' && targetsBefore !== undefined) {
       for (const p of m.partitions.values()) {
         const earlier = targetsBefore.get(p.group) ?? [];
         for (const r of p.target ?? []) {

@@ -41,6 +41,27 @@ describe('metadata checker', () => {
     expect(c.violations.map((v) => v.checker)).toContain('fenced-assignment');
   });
 
+  it('placement: a new topic that widens the replica-count spread beyond one; not a restarted node replaying its log', () => {
+    const create = (name: string, partitions: number): Command => ({ type: 'create-topic', requestId: name, name, partitions, replicationFactor: 1, configs: {} });
+    const m = cluster(3);
+    m.applyCommand(create('t', 3));
+    const c = new MetadataChecker(() => 0);
+    c.metadataChanged(n(1), m.version, m.digest, m, create('t', 3));
+    const balanced = m.version;
+    // Placement put u's two partitions on two brokers (2,2,1); as if it had put both on the same one (3,1,1).
+    m.applyCommand(create('u', 2));
+    const [first, second] = [...m.partitions.values()].filter((p) => p.topic === 'u');
+    if (first !== undefined && second !== undefined) second.replicas = [...first.replicas];
+    c.metadataChanged(n(1), m.version, m.digest, m, create('u', 2));
+    expect(c.violations.map((v) => v.message)).toEqual([expect.stringMatching(/creating u widened the replica-count spread from 0 to 2/)]);
+    // Node 2 applied far ahead, restarted and replays u's creation: its last change is not u's predecessor,
+    // so the spread it saw then says nothing about this change (scenarios/seeds/crash-unsynced-loss-360187).
+    const d = new MetadataChecker(() => 0);
+    d.metadataChanged(n(2), balanced + 10, m.digest, cluster(3), { type: 'init-producer-id', requestId: 'z' });
+    d.metadataChanged(n(2), m.version, m.digest, m, create('u', 2));
+    expect(d.violations).toEqual([]);
+  });
+
   it('placement: a broker listed twice in a partition, or the wrong replica count', () => {
     const m = cluster(3);
     m.applyCommand({ type: 'create-topic', requestId: 'r', name: 't', partitions: 1, replicationFactor: 2, configs: {} });
