@@ -44,6 +44,13 @@ export class Driver {
   private tickTimer: TimerHandle | null = null;
   private stopped = false;
   private rpcSeq = 0;
+  /**
+   * This node's incarnation (process starts, counted on disk), set once known; frames carry it, and RPCs
+   * addressed to another incarnation of this node are dropped (see NodeRpc.toIncarnation).
+   */
+  incarnation = 0;
+  /** Each peer's incarnation, as the newest frame from it said (requests are addressed to it). */
+  private readonly peerIncarnations = new Map<NodeId, number>();
   private readonly rpcWaiting = new Map<number, { done: (body: unknown) => void; timer: TimerHandle }>();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
   private readonly tickListeners: (() => void)[] = [];
@@ -126,11 +133,12 @@ export class Driver {
 
   receive(frame: Frame): void {
     if (this.stopped || frame.to !== this.nodeId) return;
+    if (frame.fromIncarnation > (this.peerIncarnations.get(frame.from) ?? 0)) this.peerIncarnations.set(frame.from, frame.fromIncarnation);
     for (const gm of frame.messages) {
       const r = this.replicas.get(gm.group);
       if (r !== undefined && gm.msg.to === this.nodeId) r.step(gm.msg);
     }
-    for (const rpc of frame.rpcs) this.receiveRpc(frame.from, rpc);
+    for (const rpc of frame.rpcs) this.receiveRpc(frame.from, frame.fromIncarnation, rpc);
     this.scheduleTurn();
   }
 
@@ -235,7 +243,7 @@ export class Driver {
       }
       this.stats.framesSent++;
       this.stats.messagesSent += messages.length;
-      this.ports.transport.send(to, { from: this.nodeId, to, messages, rpcs });
+      this.ports.transport.send(to, { from: this.nodeId, to, fromIncarnation: this.incarnation, messages, rpcs });
     }
   }
 
@@ -253,11 +261,15 @@ export class Driver {
       if (this.rpcWaiting.delete(id)) done(undefined);
     });
     this.rpcWaiting.set(id, { done, timer });
-    this.peerBox(to).rpcs.push({ kind: 'request', id, method, body });
+    this.peerBox(to).rpcs.push({ kind: 'request', id, method, body, toIncarnation: this.peerIncarnations.get(to) ?? 0 });
     this.scheduleTurn();
   }
 
-  private receiveRpc(from: NodeId, rpc: NodeRpc): void {
+  private receiveRpc(from: NodeId, fromIncarnation: number, rpc: NodeRpc): void {
+    // Meant for another life of this node (a copy delayed or duplicated across a restart): a request that
+    // life received may have been acted on, and this life's answer would deny it; a response belongs to a
+    // request with the same id that this life never sent.
+    if (rpc.toIncarnation !== 0 && rpc.toIncarnation !== this.incarnation) return;
     if (rpc.kind === 'response') {
       const w = this.rpcWaiting.get(rpc.id);
       if (w === undefined) return; // late, after the timeout
@@ -269,7 +281,7 @@ export class Driver {
     const handler = this.rpcHandlers.get(rpc.method);
     const reply = (body: unknown): void => {
       if (this.stopped) return;
-      this.peerBox(from).rpcs.push({ kind: 'response', id: rpc.id, method: rpc.method, body });
+      this.peerBox(from).rpcs.push({ kind: 'response', id: rpc.id, method: rpc.method, body, toIncarnation: fromIncarnation });
       this.scheduleTurn();
     };
     if (handler === undefined) reply({ error: 'UNKNOWN_METHOD' });

@@ -156,6 +156,7 @@ export class KeelNode {
       this.hosting.loadTombstones(records);
       const prev = records.get(INCARNATION_KEY);
       this.incarnation = (prev === undefined ? 0 : Number(new TextDecoder().decode(prev)) || 0) + 1;
+      this.host.driver.incarnation = this.incarnation;
       this.host.driver.queueWrite([{ type: 'put', key: INCARNATION_KEY, value: new TextEncoder().encode(String(this.incarnation)) }]);
       onStarted();
     });

@@ -36,6 +36,8 @@ export interface GroupMessage {
 export interface Frame {
   readonly from: NodeId;
   readonly to: NodeId;
+  /** The sender's incarnation (its process starts, counted on disk); 0 while not yet known. */
+  readonly fromIncarnation: number;
   readonly messages: readonly GroupMessage[];
   readonly rpcs: readonly NodeRpc[];
 }
@@ -47,6 +49,12 @@ export interface NodeRpc {
   readonly id: number;
   readonly method: string;
   readonly body: unknown;
+  /**
+   * The incarnation of the receiver this is meant for (0: any). A request that reaches a later life of
+   * its receiver, or a response a later life of its requester, is dropped: that life never saw the
+   * request, and its answer would say nothing about what the earlier life did with it.
+   */
+  readonly toIncarnation: number;
 }
 
 export interface Transport {

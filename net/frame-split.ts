@@ -46,7 +46,7 @@ export function splitFrame(frame: Frame, partBytesTarget: number): Frame[] {
   let current: GroupMessage[] = [];
   let currentBytes = 0;
   const close = (): void => {
-    parts.push({ from: frame.from, to: frame.to, messages: current, rpcs: parts.length === 0 ? frame.rpcs : [] });
+    parts.push({ from: frame.from, to: frame.to, fromIncarnation: frame.fromIncarnation, messages: current, rpcs: parts.length === 0 ? frame.rpcs : [] });
     current = [];
     currentBytes = 0;
   };

@@ -43,6 +43,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     to: frame.to,
     messages: frame.messages.map((gm) => ({ group: gm.group, msg: toWireMessage(gm.msg) })),
     rpcs: frame.rpcs.map(toWireRpc),
+    fromIncarnation: frame.fromIncarnation,
   });
 }
 
@@ -53,6 +54,7 @@ function toWireRpc(rpc: NodeRpc): object {
     id: rpc.id,
     method: rpc.method,
     body: json === undefined ? EMPTY : utf8Encoder.encode(json),
+    toIncarnation: rpc.toIncarnation,
   };
 }
 
@@ -168,7 +170,7 @@ function fromWireFrame(w: WireFrame): Frame {
     msg: fromWireMessage(required(gm.msg, 'group message body')),
   }));
   const rpcs = bounded(w.rpcs, PEER_CODEC_LIMITS.rpcsPerFrameMax, 'rpcs').map(fromWireRpc);
-  return { from, to, messages, rpcs };
+  return { from, to, fromIncarnation: uint(w.fromIncarnation ?? 0, 'frame.from_incarnation'), messages, rpcs };
 }
 
 function fromWireRpc(w: WireNodeRpc): NodeRpc {
@@ -183,7 +185,7 @@ function fromWireRpc(w: WireNodeRpc): NodeRpc {
       invalid('rpc body is not UTF-8 JSON (with finite numbers)');
     }
   }
-  return { kind, id: uint(w.id, 'rpc.id'), method: text(w.method, PEER_CODEC_LIMITS.methodCharsMax, 'rpc.method'), body: value };
+  return { kind, id: uint(w.id, 'rpc.id'), method: text(w.method, PEER_CODEC_LIMITS.methodCharsMax, 'rpc.method'), body: value, toIncarnation: uint(w.toIncarnation ?? 0, 'rpc.to_incarnation') };
 }
 
 /**

@@ -82,12 +82,14 @@ export interface WireNodeRpc {
   id: WireUint;
   method: string;
   body: Uint8Array;
+  toIncarnation: WireUint;
 }
 export interface WireFrame {
   from: WireUint;
   to: WireUint;
   messages: WireGroupMessage[];
   rpcs: WireNodeRpc[];
+  fromIncarnation: WireUint;
 }
 
 const BufferReader = protobuf.BufferReader;

@@ -44,9 +44,9 @@ const messageArb = fc.oneof(...Object.values(messageArbs));
 
 /** RPC bodies are JSON; normalised through JSON so -0 and the like are what the wire can carry. */
 const bodyArb = fc.option(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown), { nil: undefined });
-const rpcArb: fc.Arbitrary<NodeRpc> = fc.record({ kind: fc.constantFrom('request' as const, 'response' as const), id: uintArb, method: textArb, body: bodyArb });
+const rpcArb: fc.Arbitrary<NodeRpc> = fc.record({ kind: fc.constantFrom('request' as const, 'response' as const), id: uintArb, method: textArb, body: bodyArb, toIncarnation: uintArb });
 const groupMessageArb: fc.Arbitrary<GroupMessage> = fc.record({ group: uintArb, msg: messageArb });
-const frameArb: fc.Arbitrary<Frame> = fc.record({ from: nodeIdArb, to: nodeIdArb, messages: fc.array(groupMessageArb, { maxLength: 6 }), rpcs: fc.array(rpcArb, { maxLength: 3 }) });
+const frameArb: fc.Arbitrary<Frame> = fc.record({ from: nodeIdArb, to: nodeIdArb, fromIncarnation: uintArb, messages: fc.array(groupMessageArb, { maxLength: 6 }), rpcs: fc.array(rpcArb, { maxLength: 3 }) });
 
 // ---- an independent statement of what a decoded frame must satisfy ----
 
@@ -104,7 +104,7 @@ describe('peer codec', () => {
     for (const [type, arb] of Object.entries(messageArbs)) {
       fc.assert(fc.property(arb, nodeIdArb, (msg, to) => {
         expect(msg.type).toBe(type);
-        const frame: Frame = { from: msg.from, to, messages: [{ group: 3, msg }], rpcs: [] };
+        const frame: Frame = { from: msg.from, to, fromIncarnation: 1, messages: [{ group: 3, msg }], rpcs: [] };
         expect(decodeFrame(encodeFrame(frame))).toEqual({ ok: true, frame });
       }), { numRuns: 50 });
     }
@@ -181,7 +181,7 @@ describe('peer codec validation', () => {
   });
 
   it('hands out plain Uint8Arrays, not Buffer views (whose slice() would not copy)', () => {
-    const frame: Frame = { from: 1 as NodeId, to: 2 as NodeId, messages: [{ group: 1, msg: { type: 'app', from: 1 as NodeId, to: 2 as NodeId, term: 1 as Term, index: 0 as Index, logTerm: 0 as Term, entries: [{ term: 1 as Term, index: 1 as Index, type: 'normal', data: new Uint8Array([1, 2, 3]) }], commit: 0 as Index } }], rpcs: [] };
+    const frame: Frame = { from: 1 as NodeId, to: 2 as NodeId, fromIncarnation: 0, messages: [{ group: 1, msg: { type: 'app', from: 1 as NodeId, to: 2 as NodeId, term: 1 as Term, index: 0 as Index, logTerm: 0 as Term, entries: [{ term: 1 as Term, index: 1 as Index, type: 'normal', data: new Uint8Array([1, 2, 3]) }], commit: 0 as Index } }], rpcs: [] };
     const r = decodeFrame(encodeFrame(frame));
     if (!r.ok) throw new Error(r.error);
     const m = r.frame.messages[0]!.msg;

@@ -43,7 +43,7 @@ export function stopNode(node: TestNode): void {
 
 export function heartbeat(from: number, to: number, group: number, commit = 0): Frame {
   const msg: Message = { type: 'heartbeat', from: id(from), to: id(to), term: term(1), commit: index(commit), context: '' };
-  return { from: id(from), to: id(to), messages: [{ group, msg }], rpcs: [] };
+  return { from: id(from), to: id(to), fromIncarnation: 0, messages: [{ group, msg }], rpcs: [] };
 }
 
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -146,9 +146,9 @@ describe('peer transport', () => {
     connectAll([a, b]);
     const entries = (g: number): Entry[] => Array.from({ length: 4 }, (_, i) => ({ term: term(1), index: index(i + 1), type: 'normal', data: new Uint8Array(10_000).fill(g) }));
     const frame: Frame = {
-      from: id(1), to: id(2),
+      from: id(1), to: id(2), fromIncarnation: 1,
       messages: Array.from({ length: 20 }, (_, g) => ({ group: g, msg: { type: 'app', from: id(1), to: id(2), term: term(1), index: index(0), logTerm: term(0), entries: entries(g), commit: index(0) } })),
-      rpcs: [{ kind: 'request', id: 1, method: 'ping', body: { x: 1 } }],
+      rpcs: [{ kind: 'request', id: 1, method: 'ping', body: { x: 1 }, toIncarnation: 2 }],
     };
     a.transport.send(id(2), frame);
     await waitFor(() => b.received.flatMap((f) => f.messages).length === 20, 'all 20 messages');

@@ -61,7 +61,7 @@ describe('network', () => {
     const s = new Scheduler();
     const got: NodeId[] = [];
     const net = new SimNetwork({ now: () => s.now, schedule: (at, fn) => s.at(at, fn), deliver: (to) => got.push(to) }, new SimRng(3, 'n'), CALM_NETWORK);
-    const frame = (to: number): Frame => ({ from: nodeId(1), to: nodeId(to), messages: [], rpcs: [] });
+    const frame = (to: number): Frame => ({ from: nodeId(1), to: nodeId(to), fromIncarnation: 0, messages: [], rpcs: [] });
     net.send(nodeId(1), nodeId(2), frame(2));
     net.send(nodeId(1), nodeId(3), frame(3));
     net.cutLink(nodeId(1), nodeId(3)); // cut while in flight

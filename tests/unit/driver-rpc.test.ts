@@ -1,5 +1,6 @@
 // Node-to-node requests through the driver (broker/driver.ts): every request hears exactly one outcome,
-// its answer, or "no answer" (undefined) at its timeout or when the node stops.
+// its answer, or "no answer" (undefined) at its timeout or when the node stops; requests and responses
+// are addressed to an incarnation of their receiver, and another life of it drops them.
 import { describe, expect, it } from 'vitest';
 import { Driver } from '../../broker/driver.ts';
 import { SILENT, type Clock, type Frame, type Ports, type TimerHandle } from '../../broker/ports.ts';
@@ -54,7 +55,7 @@ describe('driver requests', () => {
     clock.advance(0);
     const rpc = sent.flatMap((f) => f.rpcs).find((r) => r.kind === 'request');
     expect(rpc).toMatchObject({ method: 'm', body: { q: 1 } });
-    driver.receive({ from: nodeId(2), to: nodeId(1), messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'yes' }] });
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 0, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'yes', toIncarnation: 0 }] });
     clock.advance(5_000);
     expect(answers).toEqual(['yes']);
   });
@@ -69,7 +70,7 @@ describe('driver requests', () => {
     clock.advance(1);
     expect(answers).toEqual([undefined]);
     const id = sent.flatMap((f) => f.rpcs)[0]?.id ?? -1;
-    driver.receive({ from: nodeId(2), to: nodeId(1), messages: [], rpcs: [{ kind: 'response', id, method: 'm', body: 'late' }] });
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 0, messages: [], rpcs: [{ kind: 'response', id, method: 'm', body: 'late', toIncarnation: 0 }] });
     expect(answers).toEqual([undefined]);
   });
 
@@ -85,5 +86,40 @@ describe('driver requests', () => {
     clock.advance(10_000);
     driver.request(nodeId(2), 'c', {}, 1_000, (body) => answers.push(`c:${String(body)}`));
     expect(answers).toEqual(['a:undefined', 'b:undefined', 'c:undefined']);
+  });
+
+  it('a request meant for an earlier life of this node is not answered (scenarios/seeds/swarm-360254)', () => {
+    const clock = new ManualClock();
+    const { driver, sent } = driverOn(clock);
+    driver.incarnation = 2;
+    driver.handle('controller.write', (_from, _body, reply) => reply('NOT_CONTROLLER'));
+    const request = (id: number, toIncarnation: number): Frame => ({ from: nodeId(2), to: nodeId(1), fromIncarnation: 7, messages: [], rpcs: [{ kind: 'request', id, method: 'controller.write', body: {}, toIncarnation }] });
+    // A copy of a request the first life received (and may have proposed), delivered after the restart.
+    driver.receive(request(9, 1));
+    // Meant for this life, or for whichever life gets it.
+    driver.receive(request(10, 2));
+    driver.receive(request(11, 0));
+    clock.advance(0);
+    const responses = sent.flatMap((f) => f.rpcs).filter((r) => r.kind === 'response');
+    expect(responses.map((r) => [r.id, r.toIncarnation])).toEqual([[10, 7], [11, 7]]);
+    expect(sent.every((f) => f.fromIncarnation === 2)).toBe(true);
+  });
+
+  it('addresses requests to the peer\'s newest incarnation, and drops responses meant for another life of this node', () => {
+    const clock = new ManualClock();
+    const { driver, sent } = driverOn(clock);
+    driver.incarnation = 3;
+    const answers: unknown[] = [];
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [] });
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 4, messages: [], rpcs: [] }); // an older frame, late
+    driver.request(nodeId(2), 'm', {}, 1_000, (body) => answers.push(body));
+    clock.advance(0);
+    const rpc = sent.flatMap((f) => f.rpcs).find((r) => r.kind === 'request');
+    expect(rpc?.toIncarnation).toBe(5);
+    // A response with the same id, but to a request of this node's previous life.
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'old', toIncarnation: 2 }] });
+    expect(answers).toEqual([]);
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'new', toIncarnation: 3 }] });
+    expect(answers).toEqual(['new']);
   });
 });
