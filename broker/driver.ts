@@ -49,7 +49,7 @@ export class Driver {
    * addressed to another incarnation of this node are dropped (see NodeRpc.toIncarnation).
    */
   incarnation = 0;
-  /** Each peer's incarnation, as the newest frame from it said (requests are addressed to it). */
+  /** Each peer's incarnation, as the last frame from it said (requests are addressed to it). */
   private readonly peerIncarnations = new Map<NodeId, number>();
   private readonly rpcWaiting = new Map<number, { done: (body: unknown) => void; timer: TimerHandle }>();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
@@ -133,7 +133,9 @@ export class Driver {
 
   receive(frame: Frame): void {
     if (this.stopped || frame.to !== this.nodeId) return;
-    if (frame.fromIncarnation > (this.peerIncarnations.get(frame.from) ?? 0)) this.peerIncarnations.set(frame.from, frame.fromIncarnation);
+    // The newest frame's word, not the highest ever seen: a peer whose disk was replaced starts counting
+    // again from 1. A late frame of an earlier life costs at most a request that goes unanswered.
+    if (frame.fromIncarnation !== 0) this.peerIncarnations.set(frame.from, frame.fromIncarnation);
     for (const gm of frame.messages) {
       const r = this.replicas.get(gm.group);
       if (r !== undefined && gm.msg.to === this.nodeId) r.step(gm.msg);

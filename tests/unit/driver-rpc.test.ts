@@ -105,17 +105,23 @@ describe('driver requests', () => {
     expect(sent.every((f) => f.fromIncarnation === 2)).toBe(true);
   });
 
-  it('addresses requests to the peer\'s newest incarnation, and drops responses meant for another life of this node', () => {
+  it('addresses requests to the peer\'s incarnation as its last frame said, and drops responses meant for another life of this node', () => {
     const clock = new ManualClock();
     const { driver, sent } = driverOn(clock);
     driver.incarnation = 3;
     const answers: unknown[] = [];
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 4, messages: [], rpcs: [] });
     driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [] });
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 4, messages: [], rpcs: [] }); // an older frame, late
     driver.request(nodeId(2), 'm', {}, 1_000, (body) => answers.push(body));
     clock.advance(0);
     const rpc = sent.flatMap((f) => f.rpcs).find((r) => r.kind === 'request');
     expect(rpc?.toIncarnation).toBe(5);
+    // A peer whose disk was replaced counts from 1 again: it is addressed as it says.
+    driver.receive({ from: nodeId(3), to: nodeId(1), fromIncarnation: 6, messages: [], rpcs: [] });
+    driver.receive({ from: nodeId(3), to: nodeId(1), fromIncarnation: 1, messages: [], rpcs: [] });
+    driver.request(nodeId(3), 'm', {}, 1_000, () => {});
+    clock.advance(0);
+    expect(sent.flatMap((f) => f.rpcs).filter((r) => r.kind === 'request').map((r) => r.toIncarnation)).toEqual([5, 1]);
     // A response with the same id, but to a request of this node's previous life.
     driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'old', toIncarnation: 2 }] });
     expect(answers).toEqual([]);
