@@ -77,7 +77,8 @@ export class Consumer {
   async *read(topic: string, options: ReadOptions = {}): AsyncGenerator<TopicRecord, void, undefined> {
     let remaining = options.maxRecords ?? Number.POSITIVE_INFINITY;
     if (!(remaining >= 0)) throw invalidRequest(`maxRecords must be >= 0, got ${options.maxRecords}`);
-    if (remaining === 0) return;
+    const aborted = (): boolean => options.signal?.aborted === true;
+    if (remaining === 0 || aborted()) return;
     const { cursors, progress } = await this.start(topic, options);
     let failure: unknown;
     try {
@@ -86,7 +87,7 @@ export class Consumer {
         yield { ...a.record, topic, partition: a.partition };
         // Asked for the next record: this one is processed.
         progress?.processed(a.partition, a.record.offset + 1);
-        if (--remaining <= 0) return;
+        if (--remaining <= 0 || aborted()) return;
         await progress?.commitIfDue();
       }
     } catch (e) {

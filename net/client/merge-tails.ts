@@ -1,7 +1,9 @@
 // Several partition tails read as one: each record as soon as its partition's tail has it, the partitions'
 // records interleaved in arrival order, one partition's in its own order. A tail that ends drops out; one
-// that fails fails the whole read. Ready tails take turns (the one just read goes to the back), so a busy
-// partition cannot starve the others.
+// that fails fails the whole read. Answers queue in arrival order and the tail just read asks again at the
+// back, so a busy partition cannot starve the others. No promise outlives its answer: racing the tails'
+// pending promises instead would attach a reaction to a quiet tail's promise at every record, which it
+// keeps until it settles (a leak of every record's worth, for as long as the partition stays quiet).
 
 export interface Tail<T> {
   readonly partition: number;
@@ -13,33 +15,47 @@ export interface Arrival<T> {
   readonly record: T;
 }
 
+type Answer<T> = { readonly k: number; readonly r: IteratorResult<T> } | { readonly k: number; readonly error: unknown };
+
 /** The merged tails; returning from it (break, or `signal` aborting) returns every tail. */
 export async function* mergeTails<T>(tails: readonly Tail<T>[], signal?: AbortSignal): AsyncGenerator<Arrival<T>, void, undefined> {
-  type Next = { readonly k: number; readonly r: IteratorResult<T> };
-  const waiting = new Map<number, Promise<Next>>();
-  const ask = (k: number): void => {
-    const p = (tails[k] as Tail<T>).records.next().then((r) => ({ k, r }));
-    // Raced below, maybe never awaited again once another tail failed: its rejection must not go unhandled.
-    p.catch(() => {});
-    waiting.set(k, p);
+  const answers: Answer<T>[] = [];
+  let asking = 0;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
   };
-  let onAbort = (): void => {};
-  const aborted = new Promise<null>((resolve) => {
-    onAbort = () => resolve(null);
-  });
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const ask = (k: number): void => {
+    asking++;
+    (tails[k] as Tail<T>).records.next().then((r) => ({ k, r }), (error: unknown) => ({ k, error })).then((a: Answer<T>) => {
+      asking--;
+      answers.push(a);
+      notify();
+    });
+  };
+  const aborted = (): boolean => signal?.aborted === true;
+  signal?.addEventListener('abort', notify, { once: true });
   try {
+    if (aborted()) return;
     for (let k = 0; k < tails.length; k++) ask(k);
-    while (waiting.size > 0 && signal?.aborted !== true) {
-      const next = await Promise.race([...waiting.values(), aborted]);
-      if (next === null) return;
-      waiting.delete(next.k);
-      if (next.r.done === true) continue;
-      yield { partition: (tails[next.k] as Tail<T>).partition, record: next.r.value };
-      ask(next.k);
+    while (!aborted()) {
+      const a = answers.shift();
+      if (a === undefined) {
+        if (asking === 0) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      if ('error' in a) throw a.error;
+      if (a.r.done === true) continue;
+      yield { partition: (tails[a.k] as Tail<T>).partition, record: a.r.value };
+      ask(a.k);
     }
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', notify);
     await Promise.all(tails.map((t) => t.records.return?.()));
   }
 }
