@@ -45,7 +45,7 @@ export class Driver {
   private stopped = false;
   private rpcSeq = 0;
   /**
-   * This node's incarnation (process starts, counted on disk), set once known; frames carry it, and RPCs
+   * This node's incarnation (an id of its process life), set once known; frames carry it, and RPCs
    * addressed to another incarnation of this node are dropped (see NodeRpc.toIncarnation).
    */
   incarnation = 0;

@@ -60,6 +60,8 @@ export interface CreateTopicRequest {
 }
 
 const INCARNATION_KEY = 'n/incarnation';
+/** An incarnation is the start count times this, plus a random part below it. */
+const INCARNATION_RANDOM_PARTS = 1 << 20;
 /** Leader duties and replica hosting run every this many ticks. */
 const DUTY_EVERY_TICKS = 10;
 /** A controlled shutdown waits at most this long for leaderships to move away. */
@@ -69,7 +71,9 @@ export class KeelNode {
   readonly host: NodeHost;
   readonly metadata = new MetadataState();
   readonly controller: ControllerService;
-  /** Counts process starts (persisted): a restarted broker registers as a new incarnation. */
+  /** Process starts of this node, counted on disk. */
+  starts = 0;
+  /** This life's id: a restarted broker registers as a new incarnation, and peers address its RPCs by it. */
   incarnation = 0;
   readonly partitions: PartitionService;
   private readonly machines = new Map<number, PartitionMachine>();
@@ -155,9 +159,12 @@ export class KeelNode {
     this.host.start((records) => {
       this.hosting.loadTombstones(records);
       const prev = records.get(INCARNATION_KEY);
-      this.incarnation = (prev === undefined ? 0 : Number(new TextDecoder().decode(prev)) || 0) + 1;
+      this.starts = (prev === undefined ? 0 : Number(new TextDecoder().decode(prev)) || 0) + 1;
+      // The count alone could repeat: a crash can lose its write (the node is already talking by then),
+      // and a replaced disk counts from 1 again. The random part keeps two lives apart all the same.
+      this.incarnation = this.starts * INCARNATION_RANDOM_PARTS + this.ports.rng.nextInt(INCARNATION_RANDOM_PARTS);
       this.host.driver.incarnation = this.incarnation;
-      this.host.driver.queueWrite([{ type: 'put', key: INCARNATION_KEY, value: new TextEncoder().encode(String(this.incarnation)) }]);
+      this.host.driver.queueWrite([{ type: 'put', key: INCARNATION_KEY, value: new TextEncoder().encode(String(this.starts)) }]);
       onStarted();
     });
   }

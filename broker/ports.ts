@@ -36,7 +36,7 @@ export interface GroupMessage {
 export interface Frame {
   readonly from: NodeId;
   readonly to: NodeId;
-  /** The sender's incarnation (its process starts, counted on disk); 0 while not yet known. */
+  /** The sender's incarnation (KeelNode.incarnation: an id of its process life); 0 while not yet known. */
   readonly fromIncarnation: number;
   readonly messages: readonly GroupMessage[];
   readonly rpcs: readonly NodeRpc[];

@@ -177,7 +177,7 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
     logs.flush();
     return { ok: false, error: `cannot load storage in ${dbDir}: ${loaded}` };
   }
-  log.info('node started', { listen: options.listen, port: started.port, advertise: options.advertise, seed, incarnation: node.incarnation, brokers: config.brokers });
+  log.info('node started', { listen: options.listen, port: started.port, advertise: options.advertise, seed, starts: node.starts, incarnation: node.incarnation, brokers: config.brokers });
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {

@@ -99,7 +99,7 @@ describe('startNode', () => {
     // The directory's lock is released: the node starts again on it.
     const again = await single(port!, dir);
     expect(again.ok).toBe(true);
-    if (again.ok) expect(again.node.incarnation).toBe(2);
+    if (again.ok) expect(again.node.starts).toBe(2);
   });
 
   it('calls still open when the node stops end at once with BROKER_NOT_AVAILABLE', async () => {

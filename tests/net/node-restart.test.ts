@@ -64,7 +64,7 @@ describe('restart', () => {
     forgetClients();
 
     for (const id of c.ids) await c.start(id);
-    for (const n of c.nodes.values()) expect(n.node.incarnation).toBe(2);
+    for (const n of c.nodes.values()) expect(n.node.starts).toBe(2);
     await waitReady(c);
     const topics = value(await call<{ names: string[] }>(clientFor(c.addresses.get(3 as NodeId)!), 'ListTopics', {}));
     expect(topics.names).toEqual([TOPIC]);
