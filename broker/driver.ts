@@ -268,26 +268,32 @@ export class Driver {
   }
 
   private receiveRpc(from: NodeId, fromIncarnation: number, rpc: NodeRpc): void {
-    // Meant for another life of this node (a copy delayed or duplicated across a restart): a request that
-    // life received may have been acted on, and this life's answer would deny it; a response belongs to a
-    // request with the same id that this life never sent.
-    if (rpc.toIncarnation !== 0 && rpc.toIncarnation !== this.incarnation) return;
-    if (rpc.kind === 'response') {
+    // Meant for another life of this node (sent before the requester heard of the restart, or a copy
+    // delayed or duplicated across it): that life may have acted on the request, so this one gives no
+    // verdict, only word that it is a new life. A response belongs to a request this life never sent.
+    if (rpc.toIncarnation !== 0 && rpc.toIncarnation !== this.incarnation) {
+      if (rpc.kind === 'request') this.queueRpc(from, { kind: 'unanswered', id: rpc.id, method: rpc.method, body: undefined, toIncarnation: fromIncarnation });
+      return;
+    }
+    if (rpc.kind !== 'request') {
       const w = this.rpcWaiting.get(rpc.id);
       if (w === undefined) return; // late, after the timeout
       this.rpcWaiting.delete(rpc.id);
       this.ports.clock.cancelTimer(w.timer);
-      w.done(rpc.body);
+      w.done(rpc.kind === 'response' ? rpc.body : undefined);
       return;
     }
     const handler = this.rpcHandlers.get(rpc.method);
     const reply = (body: unknown): void => {
-      if (this.stopped) return;
-      this.peerBox(from).rpcs.push({ kind: 'response', id: rpc.id, method: rpc.method, body, toIncarnation: fromIncarnation });
-      this.scheduleTurn();
+      if (!this.stopped) this.queueRpc(from, { kind: 'response', id: rpc.id, method: rpc.method, body, toIncarnation: fromIncarnation });
     };
     if (handler === undefined) reply({ error: 'UNKNOWN_METHOD' });
     else handler(from, rpc.body, reply);
+  }
+
+  private queueRpc(to: NodeId, rpc: NodeRpc): void {
+    this.peerBox(to).rpcs.push(rpc);
+    this.scheduleTurn();
   }
 
   /** Messages a replica wants sent outside a turn (tests). */

@@ -44,7 +44,12 @@ export interface Frame {
 
 /** A node-to-node request or response carried in a frame; bodies are opaque to the transport. */
 export interface NodeRpc {
-  readonly kind: 'request' | 'response';
+  /**
+   * 'unanswered': the receiver's answer to a request meant for an earlier life of it. It gives no
+   * verdict (that life may have acted on the request): the requester hears "no answer", at once instead
+   * of at its timeout, and learns the receiver's current incarnation from the frame.
+   */
+  readonly kind: 'request' | 'response' | 'unanswered';
   /** Correlates a response with its request; unique per sender incarnation. */
   readonly id: number;
   readonly method: string;

@@ -6,7 +6,7 @@ import type { Frame, GroupMessage, NodeRpc } from '../broker/ports.ts';
 import type { ConfState, Entry, EntryType, Index, Message, NodeId, SnapshotMeta, Term } from '../raft/types.ts';
 import { unreachable } from '../raft/assert.ts';
 import {
-  decodeWireFrame, encodeWireFrame, ENTRY_TYPE_CONF, ENTRY_TYPE_NORMAL, RPC_KIND_REQUEST, RPC_KIND_RESPONSE,
+  decodeWireFrame, encodeWireFrame, ENTRY_TYPE_CONF, ENTRY_TYPE_NORMAL, RPC_KIND_REQUEST, RPC_KIND_RESPONSE, RPC_KIND_UNANSWERED,
   type WireConfState, type WireEntry, type WireFrame, type WireNodeRpc, type WireRaftMessage, type WireSnapshotMeta, type WireUint,
 } from './peer-schema.ts';
 
@@ -50,7 +50,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
 function toWireRpc(rpc: NodeRpc): object {
   const json = JSON.stringify(rpc.body) as string | undefined;
   return {
-    kind: rpc.kind === 'request' ? RPC_KIND_REQUEST : RPC_KIND_RESPONSE,
+    kind: rpc.kind === 'request' ? RPC_KIND_REQUEST : rpc.kind === 'response' ? RPC_KIND_RESPONSE : RPC_KIND_UNANSWERED,
     id: rpc.id,
     method: rpc.method,
     body: json === undefined ? EMPTY : utf8Encoder.encode(json),
@@ -174,7 +174,7 @@ function fromWireFrame(w: WireFrame): Frame {
 }
 
 function fromWireRpc(w: WireNodeRpc): NodeRpc {
-  const kind = w.kind === RPC_KIND_REQUEST ? 'request' : w.kind === RPC_KIND_RESPONSE ? 'response' : invalid(`unknown rpc kind ${w.kind}`);
+  const kind = w.kind === RPC_KIND_REQUEST ? 'request' : w.kind === RPC_KIND_RESPONSE ? 'response' : w.kind === RPC_KIND_UNANSWERED ? 'unanswered' : invalid(`unknown rpc kind ${w.kind}`);
   const body = w.body ?? EMPTY;
   if (body.byteLength > PEER_CODEC_LIMITS.rpcBodyBytesMax) invalid(`rpc body of ${body.byteLength} bytes exceeds ${PEER_CODEC_LIMITS.rpcBodyBytesMax}`);
   let value: unknown = undefined;

@@ -22,6 +22,7 @@ export const ENTRY_TYPE_NORMAL = enumValue('keel.v1.EntryType', 'ENTRY_TYPE_NORM
 export const ENTRY_TYPE_CONF = enumValue('keel.v1.EntryType', 'ENTRY_TYPE_CONF');
 export const RPC_KIND_REQUEST = enumValue('keel.v1.RpcKind', 'RPC_KIND_REQUEST');
 export const RPC_KIND_RESPONSE = enumValue('keel.v1.RpcKind', 'RPC_KIND_RESPONSE');
+export const RPC_KIND_UNANSWERED = enumValue('keel.v1.RpcKind', 'RPC_KIND_UNANSWERED');
 
 /**
  * A wire uint64. The reader below yields numbers; a field absent from the wire reads protobufjs's

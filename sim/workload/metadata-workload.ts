@@ -123,12 +123,12 @@ export class MetadataWorkload {
         if (answered) return;
         answered = true;
         if (w.tracing) w.timeline(0, `admin ${op.clientId}: ${JSON.stringify(op.input)} -> ${r.ok ? 'ok' : r.error.code}`);
-        this.handle(op, r, retry, maybeApplied);
+        this.handle(op, r, retry);
       }));
     });
   }
 
-  private handle(op: Op, r: AdminResult<unknown>, retry: (unknown: boolean) => void, maybeApplied: boolean): void {
+  private handle(op: Op, r: AdminResult<unknown>, retry: (unknown: boolean) => void): void {
     const i = op.input;
     if (r.ok) {
       const v = r.value as { value?: unknown };
@@ -157,8 +157,10 @@ export class MetadataWorkload {
       return retry(false);
     }
     if (code === 'REQUEST_TIMED_OUT') return retry(true);
-    // Invalid input or no brokers: this attempt was refused, but an earlier one that timed out may have applied.
-    if ((i.type === 'create' || i.type === 'delete') && !maybeApplied) {
+    // Refused when the command was applied (invalid input, too few brokers): the controller remembers that
+    // decision under the request id and gives it to every attempt, so none of them, earlier ones that
+    // timed out included, took effect.
+    if (i.type === 'create' || i.type === 'delete') {
       this.rejected++;
       this.history.splice(this.history.indexOf(op), 1);
     }

@@ -44,7 +44,7 @@ const messageArb = fc.oneof(...Object.values(messageArbs));
 
 /** RPC bodies are JSON; normalised through JSON so -0 and the like are what the wire can carry. */
 const bodyArb = fc.option(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown), { nil: undefined });
-const rpcArb: fc.Arbitrary<NodeRpc> = fc.record({ kind: fc.constantFrom('request' as const, 'response' as const), id: uintArb, method: textArb, body: bodyArb, toIncarnation: uintArb });
+const rpcArb: fc.Arbitrary<NodeRpc> = fc.record({ kind: fc.constantFrom('request' as const, 'response' as const, 'unanswered' as const), id: uintArb, method: textArb, body: bodyArb, toIncarnation: uintArb });
 const groupMessageArb: fc.Arbitrary<GroupMessage> = fc.record({ group: uintArb, msg: messageArb });
 const frameArb: fc.Arbitrary<Frame> = fc.record({ from: nodeIdArb, to: nodeIdArb, fromIncarnation: uintArb, messages: fc.array(groupMessageArb, { maxLength: 6 }), rpcs: fc.array(rpcArb, { maxLength: 3 }) });
 
@@ -73,7 +73,8 @@ function frameProblems(f: Frame): string[] {
       check(m.offset + m.chunk.byteLength <= m.totalBytes, 'chunk bounds');
     }
   }
-  for (const r of f.rpcs) check((r.kind === 'request' || r.kind === 'response') && isUint(r.id) && typeof r.method === 'string', 'rpc');
+  for (const r of f.rpcs) check((r.kind === 'request' || r.kind === 'response' || r.kind === 'unanswered') && isUint(r.toIncarnation) && isUint(r.id) && typeof r.method === 'string', 'rpc');
+  check(isUint(f.fromIncarnation), 'from incarnation');
   return out;
 }
 

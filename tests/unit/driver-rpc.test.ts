@@ -88,7 +88,7 @@ describe('driver requests', () => {
     expect(answers).toEqual(['a:undefined', 'b:undefined', 'c:undefined']);
   });
 
-  it('a request meant for an earlier life of this node is not answered (scenarios/seeds/swarm-360254)', () => {
+  it('a request meant for an earlier life of this node gets no verdict, only word of the new life (scenarios/seeds/swarm-360254)', () => {
     const clock = new ManualClock();
     const { driver, sent } = driverOn(clock);
     driver.incarnation = 2;
@@ -100,8 +100,8 @@ describe('driver requests', () => {
     driver.receive(request(10, 2));
     driver.receive(request(11, 0));
     clock.advance(0);
-    const responses = sent.flatMap((f) => f.rpcs).filter((r) => r.kind === 'response');
-    expect(responses.map((r) => [r.id, r.toIncarnation])).toEqual([[10, 7], [11, 7]]);
+    const answers = sent.flatMap((f) => f.rpcs);
+    expect(answers.map((r) => [r.id, r.kind, r.toIncarnation, r.body])).toEqual([[9, 'unanswered', 7, undefined], [10, 'response', 7, 'NOT_CONTROLLER'], [11, 'response', 7, 'NOT_CONTROLLER']]);
     expect(sent.every((f) => f.fromIncarnation === 2)).toBe(true);
   });
 
@@ -127,5 +127,23 @@ describe('driver requests', () => {
     expect(answers).toEqual([]);
     driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'new', toIncarnation: 3 }] });
     expect(answers).toEqual(['new']);
+  });
+
+  it('a request the peer\'s new life did not answer ends as "no answer" at once, and the next one reaches the new life', () => {
+    const clock = new ManualClock();
+    const { driver, sent } = driverOn(clock);
+    driver.incarnation = 1;
+    const answers: unknown[] = [];
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 4, messages: [], rpcs: [] });
+    driver.request(nodeId(2), 'controller.write', {}, 5_000, (body) => answers.push(body));
+    clock.advance(0);
+    const first = sent.flatMap((f) => f.rpcs)[0];
+    expect(first?.toIncarnation).toBe(4);
+    // Node 2 restarted as incarnation 6 and sent nothing since: its first word is the unanswered request.
+    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 6, messages: [], rpcs: [{ kind: 'unanswered', id: first?.id ?? -1, method: 'controller.write', body: undefined, toIncarnation: 1 }] });
+    expect(answers).toEqual([undefined]);
+    driver.request(nodeId(2), 'controller.write', {}, 5_000, () => {});
+    clock.advance(0);
+    expect(sent.flatMap((f) => f.rpcs).map((r) => r.toIncarnation)).toEqual([4, 6]);
   });
 });
