@@ -46,7 +46,7 @@ export class Driver {
   private rpcSeq = 0;
   /**
    * This node's incarnation (an id of its process life), set once known; frames carry it, and RPCs
-   * addressed to another incarnation of this node are dropped (see NodeRpc.toIncarnation).
+   * addressed to another incarnation of this node get no verdict (see NodeRpc.toIncarnation).
    */
   incarnation = 0;
   /** Each peer's incarnation, as the last frame from it said (requests are addressed to it). */

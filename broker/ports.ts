@@ -55,9 +55,10 @@ export interface NodeRpc {
   readonly method: string;
   readonly body: unknown;
   /**
-   * The incarnation of the receiver this is meant for (0: any). A request that reaches a later life of
-   * its receiver, or a response a later life of its requester, is dropped: that life never saw the
-   * request, and its answer would say nothing about what the earlier life did with it.
+   * The incarnation of the receiver this is meant for (0: any). Another life of the receiver gives no
+   * verdict on a request meant for an earlier one (that life may have acted on it): it answers
+   * 'unanswered'. A response meant for an earlier life of its requester is dropped (its id may be
+   * reused by the new life's requests).
    */
   readonly toIncarnation: number;
 }
