@@ -44,6 +44,39 @@ type ReadQuery =
   | { readonly kind: 'groups' }
   | { readonly kind: 'group'; readonly group: string };
 
+/** What a query reads from an image: the same for a read served here and one forwarded to the leader. */
+function runQuery(q: ReadQuery, m: MetadataState): unknown {
+  switch (q.kind) {
+    case 'list': return m.listTopics();
+    case 'describe': return m.describeTopic(q.name);
+    case 'offsets': return m.committedOffsets(q.group, q.topic);
+    case 'groups': return m.groupIds();
+    case 'group': return m.offsetsOfGroup(q.group);
+  }
+}
+
+/** A forwarded query, or undefined if its body is not one (it came from a peer's bytes). */
+function asQuery(body: unknown): ReadQuery | undefined {
+  const q = body as Partial<Record<string, unknown>> | null;
+  const str = (k: string): boolean => typeof q?.[k] === 'string';
+  switch (q?.['kind']) {
+    case 'list': case 'groups': return q as ReadQuery;
+    case 'describe': return str('name') ? (q as ReadQuery) : undefined;
+    case 'offsets': return str('group') && str('topic') ? (q as ReadQuery) : undefined;
+    case 'group': return str('group') ? (q as ReadQuery) : undefined;
+    default: return undefined;
+  }
+}
+
+/** `done` for a read of a topic's data: the image answers undefined when there is no such topic. */
+function topicMustExist<T>(topic: string, done: (r: AdminResult<Versioned<T>>) => void): (r: AdminResult<Versioned<T | undefined>>) => void {
+  return (r) => {
+    if (!r.ok) return done(r);
+    const { value, version } = r.value;
+    done(value === undefined ? adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`) : { ok: true, value: { value, version } });
+  };
+}
+
 interface Heartbeat {
   readonly broker: NodeId;
   readonly epoch: number;
@@ -170,64 +203,39 @@ export class ControllerService {
   }
 
   private handleForwardedRead(body: unknown, reply: (b: unknown) => void): void {
-    const q = body as Partial<ReadQuery> | null;
     if (this.replica() === undefined) return reply(adminError('NOT_CONTROLLER', 'no metadata image here', this.remoteLeader));
-    if (q?.kind === 'list') return this.read('linearizable', (m) => m.listTopics(), reply);
-    if (q?.kind === 'describe' && typeof q.name === 'string') return this.read('linearizable', (m) => m.describeTopic(q.name as string), reply);
-    if (q?.kind === 'offsets' && typeof q.group === 'string' && typeof q.topic === 'string') {
-      const { group, topic } = q;
-      return this.read('linearizable', (m) => m.committedOffsets(group, topic), reply);
-    }
-    if (q?.kind === 'groups') return this.read('linearizable', (m) => m.groupIds(), reply);
-    if (q?.kind === 'group' && typeof q.group === 'string') {
-      const { group } = q;
-      return this.read('linearizable', (m) => m.offsetsOfGroup(group), reply);
-    }
-    reply(adminError('INVALID_REQUEST', 'malformed read'));
+    const q = asQuery(body);
+    if (q === undefined) return reply(adminError('INVALID_REQUEST', 'malformed read'));
+    this.read('linearizable', (m) => runQuery(q, m), reply);
+  }
+
+  /** Runs a query on this node's image, or at the controller leader when this node has none. */
+  private query<T>(q: ReadQuery, consistency: Consistency, done: (r: AdminResult<Versioned<T>>) => void): void {
+    if (this.replica() === undefined) return this.readRemote(q, done);
+    this.read(consistency, (m) => runQuery(q, m) as T, done);
   }
 
   listTopics(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
-    if (this.replica() === undefined) return this.readRemote({ kind: 'list' }, done);
-    this.read(consistency, (m) => m.listTopics(), done);
+    this.query({ kind: 'list' }, consistency, done);
   }
 
   describeTopic(name: string, consistency: Consistency, done: (r: AdminResult<Versioned<TopicDescription>>) => void): void {
-    if (this.replica() === undefined) {
-      return this.readRemote<TopicDescription | undefined>({ kind: 'describe', name }, (r) => {
-        if (!r.ok) return done(r);
-        const t = r.value.value;
-        done(t === undefined ? adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`) : { ok: true, value: { value: t, version: r.value.version } });
-      });
-    }
-    this.read(consistency, (m) => m.describeTopic(name), (r) => {
-      if (!r.ok) return done(r);
-      const t = r.value.value;
-      if (t === undefined) return done(adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`));
-      done({ ok: true, value: { value: t, version: r.value.version } });
-    });
+    this.query({ kind: 'describe', name }, consistency, topicMustExist(name, done));
   }
 
   /** A consumer group's committed offsets of a topic (UNKNOWN_TOPIC if there is no such topic). */
   committedOffsets(group: string, topic: string, consistency: Consistency, done: (r: AdminResult<Versioned<PartitionOffset[]>>) => void): void {
-    const answer = (r: AdminResult<Versioned<PartitionOffset[] | undefined>>): void => {
-      if (!r.ok) return done(r);
-      const offsets = r.value.value;
-      done(offsets === undefined ? adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`) : { ok: true, value: { value: offsets, version: r.value.version } });
-    };
-    if (this.replica() === undefined) return this.readRemote({ kind: 'offsets', group, topic }, answer);
-    this.read(consistency, (m) => m.committedOffsets(group, topic), answer);
+    this.query({ kind: 'offsets', group, topic }, consistency, topicMustExist(topic, done));
   }
 
   /** Consumer groups with committed offsets, in name order. */
   listGroups(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
-    if (this.replica() === undefined) return this.readRemote({ kind: 'groups' }, done);
-    this.read(consistency, (m) => m.groupIds(), done);
+    this.query({ kind: 'groups' }, consistency, done);
   }
 
   /** Everything a consumer group committed, by topic (nothing for a group that never committed). */
   describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupTopicOffsets[]>>) => void): void {
-    if (this.replica() === undefined) return this.readRemote({ kind: 'group', group }, done);
-    this.read(consistency, (m) => m.offsetsOfGroup(group), done);
+    this.query({ kind: 'group', group }, consistency, done);
   }
 
   // ---- broker lifecycle -----------------------------------------------------------------------
