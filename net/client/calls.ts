@@ -19,12 +19,20 @@ export interface UnaryMethods {
   ListTopics: [{ readonly consistency: number }, { readonly names: readonly string[]; readonly metadataVersion: number }];
   DescribeTopic: [{ readonly name: string; readonly consistency: number }, { readonly topic: TopicInfo | null; readonly metadataVersion: number }];
   ClusterStatus: [Record<string, never>, ClusterStatus];
-  CommitOffsets: [{ readonly groupId: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
+  CommitOffsets: [GroupOffsetsRequest, { readonly offsets: readonly PartitionOffset[] }];
   FetchOffsets: [{ readonly groupId: string; readonly topic: string; readonly consistency: number }, { readonly offsets: readonly PartitionOffset[]; readonly metadataVersion: number }];
-  ResetOffsets: [{ readonly requestId: string; readonly groupId: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, { readonly offsets: readonly PartitionOffset[] }];
+  ResetOffsets: [GroupOffsetsRequest & { readonly requestId: string }, { readonly offsets: readonly PartitionOffset[] }];
   DeleteGroup: [{ readonly requestId: string; readonly groupId: string }, { readonly deleted: boolean }];
   ListGroups: [{ readonly consistency: number }, { readonly groupIds: readonly string[]; readonly metadataVersion: number }];
   DescribeGroup: [{ readonly groupId: string; readonly consistency: number }, { readonly topics: readonly { readonly topic: string; readonly offsets: readonly PartitionOffset[] }[]; readonly metadataVersion: number }];
+}
+
+/** A commit or reset of a consumer group's offsets of one topic (the id pins the topic). */
+export interface GroupOffsetsRequest {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly topicId: number;
+  readonly offsets: readonly PartitionOffset[];
 }
 
 /** A partition and the next offset a consumer group will read there. */

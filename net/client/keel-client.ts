@@ -7,7 +7,7 @@ import { FETCH_WAIT_MS_MAX } from '../../broker/partition/partition-service.ts';
 import { CLIENT_REQUEST_LIMITS } from '../client-convert.ts';
 import { AdminTarget } from './admin-target.ts';
 import { validateBackoff, type BackoffPolicy } from './backoff.ts';
-import { openProduceStream, openSubscribe, unaryCall, type UnaryMethod, type UnaryMethods } from './calls.ts';
+import { openProduceStream, openSubscribe, unaryCall, type GroupOffsetsRequest, type PartitionOffset, type UnaryMethod, type UnaryMethods } from './calls.ts';
 import { CHANNEL_DEFAULTS, ChannelPool, type ChannelLimits } from './channels.ts';
 import { Consumer } from './consumer.ts';
 import { realEnv, type ClientEnv } from './env.ts';
@@ -191,18 +191,14 @@ export class KeelClient {
    * that a commit for a topic deleted meanwhile fails with UNKNOWN_TOPIC instead of landing on a topic
    * created again under the same name.
    */
-  async commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
-    const list = [...offsets].map(([partition, offset]) => ({ partition, offset }));
-    if (list.length === 0) return new Map();
-    const topicId = options.topicId ?? (await this.describeTopic(topic)).id;
-    const r = await this.adminCall('CommitOffsets', { groupId: group, topic, topicId, offsets: list });
-    return new Map(r.offsets.map((o) => [o.partition, o.offset]));
+  commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
+    return this.writeOffsets(group, topic, offsets, options.topicId, (req) => this.adminCall('CommitOffsets', req));
   }
 
   /** A consumer group's committed offsets of a topic, by partition (partitions it never committed are absent). */
   async fetchOffsets(group: string, topic: string, options: { readonly consistency?: Consistency } = {}): Promise<Map<number, number>> {
     const r = await this.adminCall('FetchOffsets', { groupId: group, topic, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
-    return new Map(r.offsets.map((o) => [o.partition, o.offset]));
+    return byPartition(r.offsets);
   }
 
   /**
@@ -210,12 +206,20 @@ export class KeelClient {
    * (stop the group's consumers first, or their next commits move the offsets forward again). Applied at
    * most once, however often it is retried. Returns the offsets after it.
    */
-  async resetOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
+  resetOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
+    const requestId = this.env.requestId();
+    return this.writeOffsets(group, topic, offsets, options.topicId, (req) => this.adminCall('ResetOffsets', { ...req, requestId }));
+  }
+
+  /** A commit or a reset of a group's offsets of one topic (the topic id defaults to the topic's now). */
+  private async writeOffsets(
+    group: string, topic: string, offsets: ReadonlyMap<number, number>, topicId: number | undefined,
+    send: (req: GroupOffsetsRequest) => Promise<{ readonly offsets: readonly PartitionOffset[] }>,
+  ): Promise<Map<number, number>> {
     const list = [...offsets].map(([partition, offset]) => ({ partition, offset }));
     if (list.length === 0) return new Map();
-    const topicId = options.topicId ?? (await this.describeTopic(topic)).id;
-    const r = await this.adminCall('ResetOffsets', { requestId: this.env.requestId(), groupId: group, topic, topicId, offsets: list });
-    return new Map(r.offsets.map((o) => [o.partition, o.offset]));
+    const r = await send({ groupId: group, topic, topicId: topicId ?? (await this.describeTopic(topic)).id, offsets: list });
+    return byPartition(r.offsets);
   }
 
   /** Forgets everything a consumer group committed; false if it had committed nothing. */
@@ -232,7 +236,7 @@ export class KeelClient {
   /** Everything a consumer group committed: topic -> partition -> offset (empty for a group that never committed). */
   async describeGroup(group: string, options: { readonly consistency?: Consistency } = {}): Promise<Map<string, Map<number, number>>> {
     const r = await this.adminCall('DescribeGroup', { groupId: group, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
-    return new Map(r.topics.map((t) => [t.topic, new Map(t.offsets.map((o) => [o.partition, o.offset]))]));
+    return new Map(r.topics.map((t) => [t.topic, byPartition(t.offsets)]));
   }
 
   /** A fresh idempotent producer identity (one request id for every retry). */
@@ -442,4 +446,9 @@ function atLeast(name: string, value: number, min: number): number {
 
 function checkIndex(name: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw invalidRequest(`${name} must be a non-negative integer, got ${n}`);
+}
+
+/** Offsets as the wire lists them, by partition. */
+function byPartition(offsets: readonly PartitionOffset[]): Map<number, number> {
+  return new Map(offsets.map((o) => [o.partition, o.offset]));
 }
