@@ -1,7 +1,7 @@
 // A Keel node: the composition the real runtime and the simulator both run. It hosts the controller
 // replica (group 0: the metadata log) and, later, one replica per partition assigned to it; it accepts
 // admin requests from clients and peers. Everything reaches the world through the ports.
-import type { Command } from '../controller/commands.ts';
+import { isGroupOffsetsCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
 import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
 import { MetadataState, type TopicDescription } from '../controller/metadata.ts';
@@ -59,6 +59,11 @@ export interface CreateTopicRequest {
   readonly configs?: Readonly<Record<string, unknown>>;
 }
 
+/** Offsets as a metadata record holds them: only partition and offset, whatever else the caller's objects carry. */
+function offsetRecords(offsets: readonly PartitionOffset[]): PartitionOffset[] {
+  return offsets.map(({ partition, offset }) => ({ partition, offset }));
+}
+
 const INCARNATION_KEY = 'n/incarnation';
 /** An incarnation is the start count times this, plus a random part below it. */
 const INCARNATION_RANDOM_PARTS = 1 << 20;
@@ -93,8 +98,7 @@ export class KeelNode {
       stateMachine: (group) => this.stateMachineFor(group),
     }, ports, observer, onFatal);
     this.metadata.onChange = (c) => {
-      // Consumer groups' offsets change nothing this node hosts.
-      if (c.type !== 'commit-offsets' && c.type !== 'reset-offsets' && c.type !== 'delete-group') this.hostingDirty = true;
+      if (!isGroupOffsetsCommand(c)) this.hostingDirty = true;
       this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
     };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);
@@ -203,7 +207,7 @@ export class KeelNode {
 
   /** Commits a consumer group's offsets (the next offset to read, per partition); they only move forward. */
   commitOffsets(req: { readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
-    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: offsetRecords(req.offsets) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
   }
 
   /**
@@ -211,7 +215,7 @@ export class KeelNode {
    * consumers should be stopped, or their next commits move the offsets forward again).
    */
   resetOffsets(req: { readonly requestId: string; readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
-    this.controller.write({ type: 'reset-offsets', requestId: req.requestId, consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: req.offsets.map(({ partition, offset }) => ({ partition, offset })) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+    this.controller.write({ type: 'reset-offsets', requestId: req.requestId, consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: offsetRecords(req.offsets) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
   }
 
   /** Forgets everything a consumer group committed; `deleted` false if it had committed nothing. */

@@ -39,6 +39,20 @@ const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafe
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isStr = (v: unknown, max = 1_024): v is string => typeof v === 'string' && v.length <= max;
 
+/**
+ * The shape of a commit or reset of group offsets. The consumer group, topic and numbers are validated at
+ * apply (with stable error codes).
+ */
+function isOffsetsShape(d: Record<string, unknown>): boolean {
+  return typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && isId(d['topicId']) && Array.isArray(d['offsets'])
+    && (d['offsets'] as unknown[]).every((o) => typeof o === 'object' && o !== null && typeof (o as { partition?: unknown }).partition === 'number' && typeof (o as { offset?: unknown }).offset === 'number');
+}
+
+/** Records that change only consumer groups' offsets (nothing any node hosts). */
+export function isGroupOffsetsCommand(c: Command): boolean {
+  return c.type === 'commit-offsets' || c.type === 'reset-offsets' || c.type === 'delete-group';
+}
+
 /** The command, or undefined if the bytes are not a well-formed command (treated as a no-op). */
 export function decodeCommand(bytes: Uint8Array): Command | undefined {
   let doc: Record<string, unknown>;
@@ -71,11 +85,9 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
     case 'init-producer-id':
       return isStr(d['requestId']) ? (d as Command) : undefined;
     case 'commit-offsets':
+      return isOffsetsShape(d) ? (d as Command) : undefined;
     case 'reset-offsets':
-      // Consumer group, topic and numbers are validated at apply (with stable error codes); here only the shape.
-      return (d['type'] === 'commit-offsets' || isStr(d['requestId'])) && typeof d['consumerGroup'] === 'string' && typeof d['topic'] === 'string' && isId(d['topicId']) && Array.isArray(d['offsets'])
-        && (d['offsets'] as unknown[]).every((o) => typeof o === 'object' && o !== null && typeof (o as { partition?: unknown }).partition === 'number' && typeof (o as { offset?: unknown }).offset === 'number')
-        ? (d as Command) : undefined;
+      return isStr(d['requestId']) && isOffsetsShape(d) ? (d as Command) : undefined;
     case 'delete-group':
       return isStr(d['requestId']) && typeof d['consumerGroup'] === 'string' ? (d as Command) : undefined;
     default:
