@@ -263,8 +263,7 @@ export class Driver {
       if (this.rpcWaiting.delete(id)) done(undefined);
     });
     this.rpcWaiting.set(id, { done, timer });
-    this.peerBox(to).rpcs.push({ kind: 'request', id, method, body, toIncarnation: this.peerIncarnations.get(to) ?? 0 });
-    this.scheduleTurn();
+    this.queueRpc(to, { kind: 'request', id, method, body, toIncarnation: this.peerIncarnations.get(to) ?? 0 });
   }
 
   private receiveRpc(from: NodeId, fromIncarnation: number, rpc: NodeRpc): void {

@@ -8,6 +8,7 @@
 // callback that saw the acknowledgement (same millisecond) must see it too. The data topics are never
 // deleted, so offsets dropped with a topic do not occur here.
 
+import type { GroupTopicOffsets, PartitionOffset } from '../../controller/group-offsets.ts';
 import { getOrCreate } from '../maps.ts';
 
 /** What the checker reports through: the partition checker's fail(). */
@@ -23,6 +24,7 @@ interface Ack {
 export type IssuedAfter = number;
 
 const newAckList = (): Ack[] => [];
+const keyOf = (group: string, topic: string, partition: number): string => `${group}/${topic}/${partition}`;
 
 export class GroupOffsetsChecker {
   /** "group/topic/partition" → acknowledged commits, in acknowledgement order (so by time). */
@@ -38,33 +40,32 @@ export class GroupOffsetsChecker {
   }
 
   /** A commit sent at `issued` was acknowledged, answering the stored offsets of its partitions. */
-  committed(group: string, topic: string, issued: IssuedAfter, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
+  committed(group: string, topic: string, issued: IssuedAfter, offsets: readonly PartitionOffset[]): void {
     const seq = this.commits++;
     for (const { partition, offset } of offsets) {
-      const key = `${group}/${topic}/${partition}`;
+      const key = keyOf(group, topic, partition);
       this.check(key, offset, issued, 'a commit answered');
       getOrCreate(this.acked, key, newAckList).push({ seq, offset });
     }
   }
 
   /** A read of the group's committed offsets of `topic`, sent at `issued`, answered these. */
-  read(group: string, topic: string, issued: IssuedAfter, offsets: readonly { readonly partition: number; readonly offset: number }[]): void {
-    this.reads++;
-    const got = new Map(offsets.map((o) => [o.partition, o.offset]));
-    const prefix = `${group}/${topic}/`;
-    for (const key of this.acked.keys()) {
-      if (!key.startsWith(prefix)) continue;
-      this.check(key, got.get(Number(key.slice(prefix.length))) ?? -1, issued, 'a read returned');
-    }
+  read(group: string, topic: string, issued: IssuedAfter, offsets: readonly PartitionOffset[]): void {
+    this.checkRead(group, topic, issued, [{ topic, offsets }], 'a read returned');
   }
 
   /** A description of the whole group (every topic it committed), sent at `issued`, answered these. */
-  readGroup(group: string, issued: IssuedAfter, topics: readonly { readonly topic: string; readonly offsets: readonly { readonly partition: number; readonly offset: number }[] }[]): void {
+  readGroup(group: string, issued: IssuedAfter, topics: readonly GroupTopicOffsets[]): void {
+    this.checkRead(group, undefined, issued, topics, 'a group description returned');
+  }
+
+  /** Checks every acknowledged key of the group (of `onlyTopic`, if given) against what a read returned. */
+  private checkRead(group: string, onlyTopic: string | undefined, issued: IssuedAfter, topics: readonly GroupTopicOffsets[], what: string): void {
     this.reads++;
+    const prefix = onlyTopic === undefined ? `${group}/` : `${group}/${onlyTopic}/`;
     const got = new Map<string, number>();
-    for (const t of topics) for (const o of t.offsets) got.set(`${group}/${t.topic}/${o.partition}`, o.offset);
-    const prefix = `${group}/`;
-    for (const key of this.acked.keys()) if (key.startsWith(prefix)) this.check(key, got.get(key) ?? -1, issued, 'a group description returned');
+    for (const t of topics) for (const o of t.offsets) got.set(keyOf(group, t.topic, o.partition), o.offset);
+    for (const key of this.acked.keys()) if (key.startsWith(prefix)) this.check(key, got.get(key) ?? -1, issued, what);
   }
 
   private check(key: string, observed: number, issued: IssuedAfter, what: string): void {

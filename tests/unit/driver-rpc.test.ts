@@ -3,7 +3,7 @@
 // are addressed to an incarnation of their receiver, and another life of it drops them.
 import { describe, expect, it } from 'vitest';
 import { Driver } from '../../broker/driver.ts';
-import { SILENT, type Clock, type Frame, type Ports, type TimerHandle } from '../../broker/ports.ts';
+import { SILENT, type Clock, type Frame, type NodeRpc, type Ports, type TimerHandle } from '../../broker/ports.ts';
 import { nodeId } from '../../raft/index.ts';
 
 /** A clock that moves only when the test says so. */
@@ -32,6 +32,11 @@ class ManualClock implements Clock {
   }
 }
 
+/** A frame to node 1 from `from` (that incarnation of it), carrying `rpcs`. */
+function frameFrom(from: number, fromIncarnation: number, rpcs: NodeRpc[] = []): Frame {
+  return { from: nodeId(from), to: nodeId(1), fromIncarnation, messages: [], rpcs };
+}
+
 function driverOn(clock: ManualClock): { driver: Driver; sent: Frame[] } {
   const sent: Frame[] = [];
   const ports: Ports = {
@@ -55,7 +60,7 @@ describe('driver requests', () => {
     clock.advance(0);
     const rpc = sent.flatMap((f) => f.rpcs).find((r) => r.kind === 'request');
     expect(rpc).toMatchObject({ method: 'm', body: { q: 1 } });
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 0, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'yes', toIncarnation: 0 }] });
+    driver.receive(frameFrom(2, 0, [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'yes', toIncarnation: 0 }]));
     clock.advance(5_000);
     expect(answers).toEqual(['yes']);
   });
@@ -70,7 +75,7 @@ describe('driver requests', () => {
     clock.advance(1);
     expect(answers).toEqual([undefined]);
     const id = sent.flatMap((f) => f.rpcs)[0]?.id ?? -1;
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 0, messages: [], rpcs: [{ kind: 'response', id, method: 'm', body: 'late', toIncarnation: 0 }] });
+    driver.receive(frameFrom(2, 0, [{ kind: 'response', id, method: 'm', body: 'late', toIncarnation: 0 }]));
     expect(answers).toEqual([undefined]);
   });
 
@@ -93,7 +98,7 @@ describe('driver requests', () => {
     const { driver, sent } = driverOn(clock);
     driver.incarnation = 2;
     driver.handle('controller.write', (_from, _body, reply) => reply('NOT_CONTROLLER'));
-    const request = (id: number, toIncarnation: number): Frame => ({ from: nodeId(2), to: nodeId(1), fromIncarnation: 7, messages: [], rpcs: [{ kind: 'request', id, method: 'controller.write', body: {}, toIncarnation }] });
+    const request = (id: number, toIncarnation: number): Frame => frameFrom(2, 7, [{ kind: 'request', id, method: 'controller.write', body: {}, toIncarnation }]);
     // A copy of a request the first life received (and may have proposed), delivered after the restart.
     driver.receive(request(9, 1));
     // Meant for this life, or for whichever life gets it.
@@ -110,22 +115,22 @@ describe('driver requests', () => {
     const { driver, sent } = driverOn(clock);
     driver.incarnation = 3;
     const answers: unknown[] = [];
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 4, messages: [], rpcs: [] });
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [] });
+    driver.receive(frameFrom(2, 4));
+    driver.receive(frameFrom(2, 5));
     driver.request(nodeId(2), 'm', {}, 1_000, (body) => answers.push(body));
     clock.advance(0);
     const rpc = sent.flatMap((f) => f.rpcs).find((r) => r.kind === 'request');
     expect(rpc?.toIncarnation).toBe(5);
     // A peer whose disk was replaced counts from 1 again: it is addressed as it says.
-    driver.receive({ from: nodeId(3), to: nodeId(1), fromIncarnation: 6, messages: [], rpcs: [] });
-    driver.receive({ from: nodeId(3), to: nodeId(1), fromIncarnation: 1, messages: [], rpcs: [] });
+    driver.receive(frameFrom(3, 6));
+    driver.receive(frameFrom(3, 1));
     driver.request(nodeId(3), 'm', {}, 1_000, () => {});
     clock.advance(0);
     expect(sent.flatMap((f) => f.rpcs).filter((r) => r.kind === 'request').map((r) => r.toIncarnation)).toEqual([5, 1]);
     // A response with the same id, but to a request of this node's previous life.
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'old', toIncarnation: 2 }] });
+    driver.receive(frameFrom(2, 5, [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'old', toIncarnation: 2 }]));
     expect(answers).toEqual([]);
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 5, messages: [], rpcs: [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'new', toIncarnation: 3 }] });
+    driver.receive(frameFrom(2, 5, [{ kind: 'response', id: rpc?.id ?? -1, method: 'm', body: 'new', toIncarnation: 3 }]));
     expect(answers).toEqual(['new']);
   });
 
@@ -134,13 +139,13 @@ describe('driver requests', () => {
     const { driver, sent } = driverOn(clock);
     driver.incarnation = 1;
     const answers: unknown[] = [];
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 4, messages: [], rpcs: [] });
+    driver.receive(frameFrom(2, 4));
     driver.request(nodeId(2), 'controller.write', {}, 5_000, (body) => answers.push(body));
     clock.advance(0);
     const first = sent.flatMap((f) => f.rpcs)[0];
     expect(first?.toIncarnation).toBe(4);
     // Node 2 restarted as incarnation 6 and sent nothing since: its first word is the unanswered request.
-    driver.receive({ from: nodeId(2), to: nodeId(1), fromIncarnation: 6, messages: [], rpcs: [{ kind: 'unanswered', id: first?.id ?? -1, method: 'controller.write', body: undefined, toIncarnation: 1 }] });
+    driver.receive(frameFrom(2, 6, [{ kind: 'unanswered', id: first?.id ?? -1, method: 'controller.write', body: undefined, toIncarnation: 1 }]));
     expect(answers).toEqual([undefined]);
     driver.request(nodeId(2), 'controller.write', {}, 5_000, () => {});
     clock.advance(0);
