@@ -10,9 +10,11 @@ export interface ClientOptions {
   timeout?: string;
 }
 
-/** The options every cluster command takes: --bootstrap, --json and --timeout. */
-export function clientOptions(c: Command): Command {
-  return c.option('--bootstrap <addresses>', 'host:port[,host:port] (default: $KEEL_BOOTSTRAP or the cluster up ports)').option('--json', 'print JSON').option('--timeout <seconds>', 'give up after this long');
+/** The options every cluster command takes: --bootstrap, --json and --timeout (with what they mean for it). */
+export function clientOptions(c: Command, help: { readonly json?: string; readonly timeout?: string } = {}): Command {
+  return c.option('--bootstrap <addresses>', 'host:port[,host:port] (default: $KEEL_BOOTSTRAP or the cluster up ports)')
+    .option('--json', help.json ?? 'print JSON')
+    .option('--timeout <seconds>', help.timeout ?? 'give up after this long');
 }
 
 /** Runs `body` with a client; prints failures as `error: ...` (or a JSON error line) and sets the exit code. */

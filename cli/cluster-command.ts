@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_BASE_PORT, DEFAULT_NODES } from './bootstrap.ts';
-import { positiveInt, withClient, type ClientOptions } from './client-command.ts';
+import { clientOptions, positiveInt, withClient, type ClientOptions } from './client-command.ts';
 import { fail, printTable } from './output.ts';
 import { logLinePrinter, tailFile } from './log-lines.ts';
 import { ProcessCluster } from './process-cluster.ts';
@@ -80,11 +80,7 @@ export function addClusterCommands(program: Command): void {
     .option('--base-port <port>', 'port of node 1; node i listens on base + i - 1', String(DEFAULT_BASE_PORT))
     .option('--json', 'print the node list as JSON once ready')
     .action(clusterUp);
-  cluster.command('status')
-    .description('brokers, controller leader and metadata version')
-    .option('--bootstrap <addresses>', 'host:port[,host:port]')
-    .option('--json', 'print JSON')
-    .option('--timeout <seconds>', 'give up after this long')
+  clientOptions(cluster.command('status').description('brokers, controller leader and metadata version'))
     .action((o: ClientOptions) => withClient(o, async (c) => {
       const s = await c.clusterStatus();
       if (o.json) return console.log(JSON.stringify(s));

@@ -4,7 +4,7 @@
 // what it printed (every second while records flow, and on the way out), so the next run with the group
 // resumes after it (at least once: a record printed just before a crash is printed again).
 import type { Command } from 'commander';
-import { nonNegativeInt, positiveInt, withClient, type ClientOptions } from './client-command.ts';
+import { clientOptions, nonNegativeInt, positiveInt, withClient, type ClientOptions } from './client-command.ts';
 import { fail } from './output.ts';
 import { printable, recordJson } from './value-format.ts';
 
@@ -14,16 +14,12 @@ const COMMIT_EVERY_MS = 1_000;
 type ConsumeOptions = ClientOptions & { fromBeginning?: boolean; partition?: string; offset?: string; group?: string; max?: string };
 
 export function addConsumeCommand(program: Command): void {
-  program.command('consume <topic>')
-    .description('print committed records of a topic')
+  clientOptions(program.command('consume <topic>').description('print committed records of a topic'), { json: 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}', timeout: 'give up on a request after this long' })
     .option('--from-beginning', 'start at the earliest offset (default: only new records)')
     .option('--partition <p>', 'read only this partition')
     .option('--offset <o>', 'start at this offset (with --partition)')
     .option('--max <n>', 'stop after this many records')
     .option('--group <group>', 'consumer group: start at its committed offsets (else as --from-beginning says) and commit progress')
-    .option('--bootstrap <addresses>', 'host:port[,host:port]')
-    .option('--json', 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}')
-    .option('--timeout <seconds>', 'give up on a request after this long')
     .action((topic: string, o: ConsumeOptions) => withClient(o, async (c) => {
       const partition = nonNegativeInt(o.partition, 'partition');
       const offset = nonNegativeInt(o.offset, 'offset');

@@ -4,21 +4,17 @@
 // the exit code is non-zero (DESIGN.md §8).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { errorCode, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
+import { clientOptions, errorCode, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
 
 const encoder = new TextEncoder();
 /** Lines sent and not yet answered before `keel produce` stops reading stdin for a moment. */
 const UNANSWERED_LINES_MAX = 50_000;
 
 export function addProduceCommand(program: Command): void {
-  program.command('produce <topic>')
-    .description('produce one record per line of standard input')
+  clientOptions(program.command('produce <topic>').description('produce one record per line of standard input'), { json: 'one JSON line per acknowledged record', timeout: 'give up on a record after this long' })
     .option('--key <key>', 'key of every record (picks the partition by murmur2, as Kafka)')
     .option('--partition <p>', 'write to this partition')
     .option('--acks <acks>', '"all" (wait for commit, default) or "leader" (may lose data)', 'all')
-    .option('--bootstrap <addresses>', 'host:port[,host:port]')
-    .option('--json', 'one JSON line per acknowledged record')
-    .option('--timeout <seconds>', 'give up on a record after this long')
     .action((topic: string, o: ClientOptions & { key?: string; partition?: string; acks: string }) => withClient(o, async (c) => {
       const partition = nonNegativeInt(o.partition, 'partition');
       if (o.acks !== 'all' && o.acks !== 'leader') {
