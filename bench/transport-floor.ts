@@ -15,7 +15,8 @@ import { ClassicLevel } from 'classic-level';
 import { cpuMeter } from './process-cpu.ts';
 
 const RECORDS = 2_000;
-const WARMUP_RECORDS = 300;
+/** As many round trips as it takes V8 to optimize the path (broker-bench.ts warms up the same way). */
+const WARMUP_RECORDS = 5_000;
 const VALUE_BYTES = 100;
 /** Each message starts with its sequence number; answers carry only that. */
 const SEQ_BYTES = 8;
