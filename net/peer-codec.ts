@@ -4,9 +4,9 @@
 // crash a node; it is counted and dropped by the transport).
 import type { Frame, GroupMessage, NodeRpc } from '../broker/ports.ts';
 import type { ConfState, Entry, EntryType, Index, Message, NodeId, SnapshotMeta, Term } from '../raft/types.ts';
-import { unreachable } from '../raft/assert.ts';
+import { writeFrame } from './peer-frame-writer.ts';
 import {
-  decodeWireFrame, encodeWireFrame, ENTRY_TYPE_CONF, ENTRY_TYPE_NORMAL, RPC_KIND_REQUEST, RPC_KIND_RESPONSE, RPC_KIND_UNANSWERED,
+  decodeWireFrame, ENTRY_TYPE_CONF, ENTRY_TYPE_NORMAL, RPC_KIND_REQUEST, RPC_KIND_RESPONSE, RPC_KIND_UNANSWERED,
   type WireConfState, type WireEntry, type WireFrame, type WireNodeRpc, type WireRaftMessage, type WireSnapshotMeta, type WireUint,
 } from './peer-schema.ts';
 
@@ -27,69 +27,16 @@ export const PEER_CODEC_LIMITS = {
 
 export type DecodeResult = { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly error: string };
 
-const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const EMPTY = new Uint8Array(0);
 
 // ---- encode ---------------------------------------------------------------------------------------
 
 /**
- * Encodes a frame. RPC bodies are JSON: an undefined body travels as no bytes; a body JSON cannot
- * represent (a BigInt, a cycle) is a programmer error and throws.
+ * Encodes a frame (net/peer-frame-writer.ts). RPC bodies are JSON: an undefined body travels as no
+ * bytes; a body JSON cannot represent (a BigInt, a cycle) is a programmer error and throws.
  */
-export function encodeFrame(frame: Frame): Uint8Array {
-  return encodeWireFrame({
-    from: frame.from,
-    to: frame.to,
-    messages: frame.messages.map((gm) => ({ group: gm.group, msg: toWireMessage(gm.msg) })),
-    rpcs: frame.rpcs.map(toWireRpc),
-    fromIncarnation: frame.fromIncarnation,
-  });
-}
-
-function toWireRpc(rpc: NodeRpc): object {
-  const json = JSON.stringify(rpc.body) as string | undefined;
-  return {
-    kind: rpc.kind === 'request' ? RPC_KIND_REQUEST : rpc.kind === 'response' ? RPC_KIND_RESPONSE : RPC_KIND_UNANSWERED,
-    id: rpc.id,
-    method: rpc.method,
-    body: json === undefined ? EMPTY : utf8Encoder.encode(json),
-    toIncarnation: rpc.toIncarnation,
-  };
-}
-
-function toWireEntry(e: Entry): object {
-  return { term: e.term, index: e.index, type: e.type === 'normal' ? ENTRY_TYPE_NORMAL : ENTRY_TYPE_CONF, data: e.data };
-}
-
-function toWireMeta(meta: SnapshotMeta): object {
-  const cs = meta.confState;
-  return {
-    index: meta.index,
-    term: meta.term,
-    confState: { voters: cs.voters, learners: cs.learners, votersOutgoing: cs.votersOutgoing, learnersNext: cs.learnersNext, autoLeave: cs.autoLeave },
-  };
-}
-
-function toWireMessage(m: Message): object {
-  const env = { from: m.from, to: m.to, term: m.term };
-  switch (m.type) {
-    case 'app': return { ...env, app: { index: m.index, logTerm: m.logTerm, entries: m.entries.map(toWireEntry), commit: m.commit } };
-    case 'appResp': return { ...env, appResp: { index: m.index, reject: m.reject, rejectHint: m.rejectHint, logTerm: m.logTerm } };
-    case 'vote': return { ...env, vote: { index: m.index, logTerm: m.logTerm, transfer: m.transfer } };
-    case 'preVote': return { ...env, preVote: { index: m.index, logTerm: m.logTerm, transfer: m.transfer } };
-    case 'voteResp': return { ...env, voteResp: { reject: m.reject } };
-    case 'preVoteResp': return { ...env, preVoteResp: { reject: m.reject } };
-    case 'heartbeat': return { ...env, heartbeat: { commit: m.commit, context: m.context } };
-    case 'heartbeatResp': return { ...env, heartbeatResp: { context: m.context } };
-    case 'snap': return { ...env, snap: { meta: toWireMeta(m.meta), offset: m.offset, totalBytes: m.totalBytes, chunk: m.chunk } };
-    case 'snapResp': return { ...env, snapResp: { snapIndex: m.snapIndex, nextOffset: m.nextOffset, reject: m.reject } };
-    case 'timeoutNow': return { ...env, timeoutNow: {} };
-    case 'readIndex': return { ...env, readIndex: { context: m.context } };
-    case 'readIndexResp': return { ...env, readIndexResp: { index: m.index, context: m.context, reject: m.reject } };
-    default: return unreachable(m, 'message type');
-  }
-}
+export const encodeFrame: (frame: Frame) => Uint8Array = writeFrame;
 
 // ---- decode ---------------------------------------------------------------------------------------
 

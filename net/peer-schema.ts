@@ -10,6 +10,13 @@ const root = protobuf.loadSync(PEER_PROTO_PATH);
 root.resolveAll();
 
 export const FrameType = root.lookupType('keel.v1.Frame');
+
+/** A field's number in peer.proto (`type` without the package: 'Frame', 'RaftMessage', ...). */
+export function fieldNumber(type: string, field: string): number {
+  const f = root.lookupType(`keel.v1.${type}`).fields[field];
+  if (f === undefined) throw new Error(`peer.proto lacks ${type}.${field}`);
+  return f.id;
+}
 export const PeerService = root.lookupService('keel.v1.Peer');
 
 /** Enum numbers, read from the schema so the two cannot drift apart. */
