@@ -180,6 +180,8 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       recordsRead: partChecker.recordsRead,
       groupCommitsAcked: partChecker.groups.commits,
       groupOffsetReads: partChecker.groups.reads,
+      groupResetsAcked: partChecker.groups.resets,
+      groupDeletionsAcked: partChecker.groups.deletions,
       metadataChanges: metaChecker.changes,
       metadataVersion: metaChecker.maxVersion,
       checkerMs: Math.round(admin.checkerMs),

@@ -31,6 +31,10 @@ export interface PartitionWorkloadOptions {
   readonly commitEveryMs: number;
 }
 
+/** How often a reader session's commit turns into an operator's action on its group instead. */
+const GROUP_RESET_CHANCE = 0.06;
+const GROUP_DELETE_CHANCE = 0.02;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -215,32 +219,48 @@ export class PartitionWorkload {
 
   /**
    * The session commits its progress on one topic at a random node (forwarded to the controller leader),
-   * then, every other time, reads the group's committed offsets back.
+   * then, every other time, reads the group's committed offsets back. Now and then it acts as an
+   * operator instead: it rewinds the group on a topic (a reset, setting offsets exactly, backwards) or
+   * deletes the group (settle()).
    */
   private commitLoop(session: string): void {
     if (!this.issuing) return;
     const w = this.world;
-    const again = (): void => { w.sched.after(this.options.commitEveryMs * (0.5 + w.rngs.workload.nextFloat()), () => this.commitLoop(session)); };
+    const rng = w.rngs.workload;
+    const again = (): void => { w.sched.after(this.options.commitEveryMs * (0.5 + rng.nextFloat()), () => this.commitLoop(session)); };
     const topics = [...(this.progress.get(session) ?? new Map<string, Map<number, number>>())];
     if (topics.length === 0) return again();
-    const [topic, partitions] = w.rngs.workload.pick(topics);
+    const [topic, partitions] = rng.pick(topics);
     const offsets = [...partitions].map(([partition, offset]) => ({ partition, offset }));
     const groups = this.checker.groups;
+    const op = rng.nextFloat();
+    if (op < GROUP_DELETE_CHANCE) {
+      return this.settle(session, `delete-${session}-${groups.issue()}`, (n, requestId, done) => n.deleteGroup({ requestId, group: session }, done), () => groups.deleted(session), again);
+    }
+    if (op < GROUP_DELETE_CHANCE + GROUP_RESET_CHANCE) {
+      const rewound = offsets.map(({ partition, offset }) => ({ partition, offset: Math.floor(offset * rng.nextFloat()) }));
+      const reset = (n: KeelNode, requestId: string, done: (r: AdminResult<unknown>) => void): void => {
+        const topicId = n.metadata.topics.get(topic)?.id;
+        if (topicId === undefined) return done(adminError('UNKNOWN_TOPIC', `${topic} is not in this node's metadata image`));
+        n.resetOffsets({ requestId, group: session, topic, topicId, offsets: rewound }, done);
+      };
+      return this.settle(session, `reset-${session}-${groups.issue()}`, reset, () => groups.reset(session, topic, rewound), again);
+    }
     const issued = groups.issue();
-    const readBack = w.rngs.workload.chance(0.5);
+    const readBack = rng.chance(0.5);
     // The topic id as the client would have it from a describe (data topics are never deleted).
     const commit = (n: KeelNode, done: (r: AdminResult<CommitOffsetsResult>) => void): void => {
       const topicId = n.metadata.topics.get(topic)?.id;
       if (topicId === undefined) return done(adminError('UNKNOWN_TOPIC', `${topic} is not in this node's metadata image`));
       n.commitOffsets({ group: session, topic, topicId, offsets }, done);
     };
-    this.call<AdminResult<CommitOffsetsResult>>(w.rngs.workload.pick(w.nodeIds), commit, (r) => {
+    this.call<AdminResult<CommitOffsetsResult>>(rng.pick(w.nodeIds), commit, (r) => {
       if (r.ok) groups.committed(session, topic, issued, r.value.offsets);
       if (!readBack) return again();
       const readIssued = groups.issue();
-      const at = w.rngs.workload.pick(w.nodeIds);
+      const at = rng.pick(w.nodeIds);
       // Half the reads ask for the topic's offsets, half for the whole group (every topic it committed).
-      if (w.rngs.workload.chance(0.5)) {
+      if (rng.chance(0.5)) {
         return this.call<AdminResult<Versioned<PartitionOffset[]>>>(at, (n, done) => n.committedOffsets(session, topic, 'linearizable', done), (rr) => {
           if (rr.ok) groups.read(session, topic, readIssued, rr.value.value);
           again();
@@ -251,6 +271,25 @@ export class PartitionWorkload {
         again();
       }, again);
     }, again);
+  }
+
+  /**
+   * A reset or deletion, sent with one request id to random nodes until one acknowledges it (the
+   * controller applies a request id once, so a copy that lands late changes nothing). Until then the
+   * group's floor is unknown and the checker leaves it alone; the session does nothing else meanwhile.
+   */
+  private settle(session: string, requestId: string, send: (n: KeelNode, requestId: string, done: (r: AdminResult<unknown>) => void) => void, acked: () => void, then: () => void): void {
+    this.checker.groups.unsettle(session);
+    const attempt = (): void => {
+      if (!this.issuing) return; // left unsettled: the group is not checked again
+      const retry = (): void => void this.world.sched.after(50, attempt);
+      this.call<AdminResult<unknown>>(this.world.rngs.workload.pick(this.world.nodeIds), (n, done) => send(n, requestId, done), (r) => {
+        if (!r.ok) return retry();
+        acked();
+        then();
+      }, retry);
+    };
+    attempt();
   }
 
   /** Liveness after heal: produce requests succeed again within the bound, and all of them end. */
