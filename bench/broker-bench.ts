@@ -3,7 +3,7 @@
 //   {name, records, seconds, recordsPerSec, p50Ms, p99Ms, cpuMsPerRecord}
 // cpuMsPerRecord is the CPU the client and the three nodes spent per record (Linux only): steadier than
 // the rate on a shared machine, so compare builds by it. bench/transport-floor.ts measures the floor.
-//   produce-seq           1 record per request, 1 in flight (unary Produce)
+//   produce-seq           1 record per request, 1 in flight (KeelClient.produce, on its ProduceStream)
 //   produce-c64           1 record per request, 64 in flight (pipelined ProduceStream)
 //   produce-c64-batch100  100 records per request, 64 in flight
 //   consume               reading every record back (Fetch, 1 MiB per request)
@@ -88,18 +88,18 @@ async function produceSeq(client: KeelClient, pids: readonly number[], count: nu
 }
 
 /**
- * Runs both produce paths (the pipelined stream and unary Produce) until V8 has optimized them, as a
- * JMH warm-up does. Measured on this 2-core VM: after 200 warm-up requests produce-seq gave 451–527 rec/s
+ * Runs both produce paths (the bench's own pipelined streams and KeelClient.produce) until V8 has
+ * optimized them, as a JMH warm-up does. Measured on this 2-core VM: after 200 warm-up requests produce-seq gave 451–527 rec/s
  * at 2.5–3.0 ms of CPU per record, and the c64 run after it 5,600–6,200 rec/s; after this warm-up,
  * 700–930 rec/s at 1.3–1.8 ms and 7,500–8,600 rec/s. Its records stay in the log (consume reads them).
  */
 async function warmUp(client: KeelClient, pids: readonly number[]): Promise<void> {
   await producePipelined(client, pids, 'warm-up', 20_000, 1, 64);
   let sent = 0;
-  const unary = async (): Promise<void> => {
+  const viaClient = async (): Promise<void> => {
     while (sent < 5_000) await client.produce(TOPIC, [{ value }], { partition: sent++ % PARTITIONS });
   };
-  await Promise.all(Array.from({ length: 32 }, unary));
+  await Promise.all(Array.from({ length: 32 }, viaClient));
   await produceSeq(client, pids, 500);
 }
 
