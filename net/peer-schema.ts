@@ -11,13 +11,14 @@ root.resolveAll();
 
 export const FrameType = root.lookupType('keel.v1.Frame');
 
+export const PeerService = root.lookupService('keel.v1.Peer');
+
 /** A field's number in peer.proto (`type` without the package: 'Frame', 'RaftMessage', ...). */
 export function fieldNumber(type: string, field: string): number {
   const f = root.lookupType(`keel.v1.${type}`).fields[field];
   if (f === undefined) throw new Error(`peer.proto lacks ${type}.${field}`);
   return f.id;
 }
-export const PeerService = root.lookupService('keel.v1.Peer');
 
 /** Enum numbers, read from the schema so the two cannot drift apart. */
 function enumValue(name: string, value: string): number {
@@ -129,7 +130,10 @@ export function decodeWireFrame(bytes: Buffer): WireFrame {
   return FrameType.decode(reader) as unknown as WireFrame;
 }
 
-/** Encodes a plain wire-shaped object. protobufjs writes Buffers in Node. */
+/**
+ * Encodes a plain wire-shaped object with the generated encoder. Frames go out through
+ * net/peer-frame-writer.ts; tests use this to build frames our writer never would (invalid ones).
+ */
 export function encodeWireFrame(frame: object): Uint8Array {
   return FrameType.encode(frame).finish();
 }
