@@ -167,7 +167,9 @@ async function failover(cluster: ProcessCluster, client: KeelClient): Promise<Re
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-  const cluster = new ProcessCluster({ nodes: 3, basePort: 41_000 + Math.floor(Math.random() * 10_000), dataDir });
+  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
+  // connections: one of those could hold a port a node wants to listen on.
+  const cluster = new ProcessCluster({ nodes: 3, basePort: 11_000 + Math.floor(Math.random() * 5_000), dataDir });
   const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 });
   try {
     cluster.start();

@@ -113,7 +113,9 @@ function startRole(args: readonly string[]): Promise<ChildProcess> {
 }
 
 async function runClient(json: boolean): Promise<void> {
-  const base = 47_000 + Math.floor(Math.random() * 10_000);
+  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
+  // connections: one of those could hold a port a node wants to listen on.
+  const base = 16_000 + Math.floor(Math.random() * 4_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-floor-'));
   const children: ChildProcess[] = [];
   try {

@@ -14,7 +14,9 @@ const decoder = new TextDecoder();
 
 describe('a three-node cluster of real processes', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-it-'));
-  const basePort = 21_000 + Math.floor(Math.random() * 20_000);
+  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
+  // connections: one of those could hold a port a node wants to listen on. Disjoint from cli.test.ts's range.
+  const basePort = 26_000 + Math.floor(Math.random() * 5_000);
   const output: string[] = [];
   const cluster = new ProcessCluster({ nodes: 3, basePort, dataDir, onOutput: (id, line) => output.push(`[${id}] ${line}`) });
   const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 5_000 });
