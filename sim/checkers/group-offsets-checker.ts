@@ -60,7 +60,7 @@ export class GroupOffsetsChecker {
     const seq = this.acks++;
     for (const { partition, offset } of offsets) {
       const key = keyOf(group, topic, partition);
-      this.check(key, offset, issued, 'a commit answered');
+      this.check(group, key, offset, issued, 'a commit answered');
       getOrCreate(this.acked, key, newAckList).push({ seq, offset, exact: false });
     }
   }
@@ -102,11 +102,11 @@ export class GroupOffsetsChecker {
     const prefix = onlyTopic === undefined ? `${group}/` : `${group}/${onlyTopic}/`;
     const got = new Map<string, number>();
     for (const t of topics) for (const o of t.offsets) got.set(keyOf(group, t.topic, o.partition), o.offset);
-    for (const key of this.acked.keys()) if (key.startsWith(prefix)) this.check(key, got.get(key) ?? -1, issued, what);
+    for (const key of this.acked.keys()) if (key.startsWith(prefix)) this.check(group, key, got.get(key) ?? -1, issued, what);
   }
 
-  private check(key: string, observed: number, issued: IssuedAfter, what: string): void {
-    if (this.unsettled.has(key.slice(0, key.indexOf('/')))) return;
+  private check(group: string, key: string, observed: number, issued: IssuedAfter, what: string): void {
+    if (this.unsettled.has(group)) return;
     let floor = -1;
     let by = 'a commit of';
     for (const a of this.acked.get(key) ?? []) {

@@ -35,6 +35,18 @@ export interface PartitionWorkloadOptions {
 const GROUP_RESET_CHANCE = 0.06;
 const GROUP_DELETE_CHANCE = 0.02;
 
+/**
+ * A group-offsets request that names `topic` by id, as a client has it from a describe (the data topics
+ * are never deleted, so the id does not change); refused at once by a node without the topic's metadata.
+ */
+function withTopicId<T>(topic: string, send: (n: KeelNode, topicId: number, done: (r: AdminResult<T>) => void) => void): (n: KeelNode, done: (r: AdminResult<T>) => void) => void {
+  return (n, done) => {
+    const topicId = n.metadata.topics.get(topic)?.id;
+    if (topicId === undefined) return done(adminError('UNKNOWN_TOPIC', `${topic} is not in this node's metadata image`));
+    send(n, topicId, done);
+  };
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -235,25 +247,18 @@ export class PartitionWorkload {
     const groups = this.checker.groups;
     const op = rng.nextFloat();
     if (op < GROUP_DELETE_CHANCE) {
-      return this.settle(session, `delete-${session}-${groups.issue()}`, (n, requestId, done) => n.deleteGroup({ requestId, group: session }, done), () => groups.deleted(session), again);
+      const requestId = `delete-${session}-${groups.issue()}`;
+      return this.settle(session, (n, done) => n.deleteGroup({ requestId, group: session }, done), () => groups.deleted(session), again);
     }
     if (op < GROUP_DELETE_CHANCE + GROUP_RESET_CHANCE) {
+      const requestId = `reset-${session}-${groups.issue()}`;
       const rewound = offsets.map(({ partition, offset }) => ({ partition, offset: Math.floor(offset * rng.nextFloat()) }));
-      const reset = (n: KeelNode, requestId: string, done: (r: AdminResult<unknown>) => void): void => {
-        const topicId = n.metadata.topics.get(topic)?.id;
-        if (topicId === undefined) return done(adminError('UNKNOWN_TOPIC', `${topic} is not in this node's metadata image`));
-        n.resetOffsets({ requestId, group: session, topic, topicId, offsets: rewound }, done);
-      };
-      return this.settle(session, `reset-${session}-${groups.issue()}`, reset, () => groups.reset(session, topic, rewound), again);
+      const reset = withTopicId<unknown>(topic, (n, topicId, done) => n.resetOffsets({ requestId, group: session, topic, topicId, offsets: rewound }, done));
+      return this.settle(session, reset, () => groups.reset(session, topic, rewound), again);
     }
     const issued = groups.issue();
     const readBack = rng.chance(0.5);
-    // The topic id as the client would have it from a describe (data topics are never deleted).
-    const commit = (n: KeelNode, done: (r: AdminResult<CommitOffsetsResult>) => void): void => {
-      const topicId = n.metadata.topics.get(topic)?.id;
-      if (topicId === undefined) return done(adminError('UNKNOWN_TOPIC', `${topic} is not in this node's metadata image`));
-      n.commitOffsets({ group: session, topic, topicId, offsets }, done);
-    };
+    const commit = withTopicId<CommitOffsetsResult>(topic, (n, topicId, done) => n.commitOffsets({ group: session, topic, topicId, offsets }, done));
     this.call<AdminResult<CommitOffsetsResult>>(rng.pick(w.nodeIds), commit, (r) => {
       if (r.ok) groups.committed(session, topic, issued, r.value.offsets);
       if (!readBack) return again();
@@ -278,12 +283,12 @@ export class PartitionWorkload {
    * controller applies a request id once, so a copy that lands late changes nothing). Until then the
    * group's floor is unknown and the checker leaves it alone; the session does nothing else meanwhile.
    */
-  private settle(session: string, requestId: string, send: (n: KeelNode, requestId: string, done: (r: AdminResult<unknown>) => void) => void, acked: () => void, then: () => void): void {
+  private settle(session: string, send: (n: KeelNode, done: (r: AdminResult<unknown>) => void) => void, acked: () => void, then: () => void): void {
     this.checker.groups.unsettle(session);
     const attempt = (): void => {
       if (!this.issuing) return; // left unsettled: the group is not checked again
       const retry = (): void => void this.world.sched.after(50, attempt);
-      this.call<AdminResult<unknown>>(this.world.rngs.workload.pick(this.world.nodeIds), (n, done) => send(n, requestId, done), (r) => {
+      this.call<AdminResult<unknown>>(this.world.rngs.workload.pick(this.world.nodeIds), send, (r) => {
         if (!r.ok) return retry();
         acked();
         then();
