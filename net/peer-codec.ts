@@ -4,7 +4,6 @@
 // crash a node; it is counted and dropped by the transport).
 import type { Frame, GroupMessage, NodeRpc } from '../broker/ports.ts';
 import type { ConfState, Entry, EntryType, Index, Message, NodeId, SnapshotMeta, Term } from '../raft/types.ts';
-import { writeFrame } from './peer-frame-writer.ts';
 import {
   decodeWireFrame, ENTRY_TYPE_CONF, ENTRY_TYPE_NORMAL, RPC_KIND_REQUEST, RPC_KIND_RESPONSE, RPC_KIND_UNANSWERED,
   type WireConfState, type WireEntry, type WireFrame, type WireNodeRpc, type WireRaftMessage, type WireSnapshotMeta, type WireUint,
@@ -30,13 +29,8 @@ export type DecodeResult = { readonly ok: true; readonly frame: Frame } | { read
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const EMPTY = new Uint8Array(0);
 
-// ---- encode ---------------------------------------------------------------------------------------
-
-/**
- * Encodes a frame (net/peer-frame-writer.ts). RPC bodies are JSON: an undefined body travels as no
- * bytes; a body JSON cannot represent (a BigInt, a cycle) is a programmer error and throws.
- */
-export const encodeFrame: (frame: Frame) => Uint8Array = writeFrame;
+// Encoding lives in net/peer-frame-writer.ts (written field by field, for speed).
+export { encodeFrame } from './peer-frame-writer.ts';
 
 // ---- decode ---------------------------------------------------------------------------------------
 

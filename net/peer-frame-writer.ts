@@ -79,7 +79,8 @@ function uints(w: Writer, tag: number, list: readonly number[]): void {
   w.ldelim();
 }
 
-export function writeFrame(frame: Frame): Uint8Array {
+/** Encodes a frame; the input comes from our own core and is trusted. */
+export function encodeFrame(frame: Frame): Uint8Array {
   const w = protobuf.Writer.create();
   uint(w, FRAME.from, frame.from);
   uint(w, FRAME.to, frame.to);

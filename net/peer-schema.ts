@@ -10,7 +10,6 @@ const root = protobuf.loadSync(PEER_PROTO_PATH);
 root.resolveAll();
 
 export const FrameType = root.lookupType('keel.v1.Frame');
-
 export const PeerService = root.lookupService('keel.v1.Peer');
 
 /** A field's number in peer.proto (`type` without the package: 'Frame', 'RaftMessage', ...). */
