@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBasePort } from '../cli/base-port.ts';
 import { ProcessCluster } from '../cli/process-cluster.ts';
 import { ChannelPool } from '../net/client/channels.ts';
 import { openProduceStream } from '../net/client/calls.ts';
@@ -167,9 +168,7 @@ async function failover(cluster: ProcessCluster, client: KeelClient): Promise<Re
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
-  // connections: one of those could hold a port a node wants to listen on.
-  const cluster = new ProcessCluster({ nodes: 3, basePort: 11_000 + Math.floor(Math.random() * 5_000), dataDir });
+  const cluster = new ProcessCluster({ nodes: 3, basePort: randomBasePort(11_000, 5_000), dataDir });
   const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 });
   try {
     cluster.start();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { ClassicLevel } from 'classic-level';
+import { randomBasePort } from '../cli/base-port.ts';
 import { cpuMeter } from './process-cpu.ts';
 
 const RECORDS = 2_000;
@@ -113,9 +114,7 @@ function startRole(args: readonly string[]): Promise<ChildProcess> {
 }
 
 async function runClient(json: boolean): Promise<void> {
-  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
-  // connections: one of those could hold a port a node wants to listen on.
-  const base = 16_000 + Math.floor(Math.random() * 4_000);
+  const base = randomBasePort(16_000, 4_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-floor-'));
   const children: ChildProcess[] = [];
   try {

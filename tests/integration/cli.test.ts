@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBasePort } from '../../cli/base-port.ts';
 
 const KEEL = resolve('bin/keel.js');
 
@@ -43,9 +44,7 @@ function alive(pid: number): boolean {
 
 describe('the keel command against a cluster started with `keel cluster up`', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-cli-'));
-  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
-  // connections: one of those could hold a port a node wants to listen on. Disjoint from cluster.test.ts's range.
-  const basePort = 21_000 + Math.floor(Math.random() * 5_000);
+  const basePort = randomBasePort(21_000, 5_000); // disjoint from cluster.test.ts's range (they run in parallel)
   let up: ChildProcess;
   let nodePids: number[] = [];
   let bootstrap = '';

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { randomBasePort } from '../../cli/base-port.ts';
 import { ProcessCluster } from '../../cli/process-cluster.ts';
 import { KeelClient } from '../../net/client/keel-client.ts';
 
@@ -14,9 +15,7 @@ const decoder = new TextDecoder();
 
 describe('a three-node cluster of real processes', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-it-'));
-  // Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of outgoing
-  // connections: one of those could hold a port a node wants to listen on. Disjoint from cli.test.ts's range.
-  const basePort = 26_000 + Math.floor(Math.random() * 5_000);
+  const basePort = randomBasePort(26_000, 5_000); // disjoint from cli.test.ts's range (they run in parallel)
   const output: string[] = [];
   const cluster = new ProcessCluster({ nodes: 3, basePort, dataDir, onOutput: (id, line) => output.push(`[${id}] ${line}`) });
   const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 5_000 });
