@@ -2,6 +2,7 @@
 // small JSON documents (metadata changes are rare); decoding validates shape, since log bytes come from
 // disk and peers.
 import type { NodeId } from '../raft/types.ts';
+import type { PartitionOffset } from './group-offsets.ts';
 
 export type GroupId = number;
 
@@ -16,15 +17,10 @@ export type Command =
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
   | { readonly type: 'init-producer-id'; readonly requestId: string }
-  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffsetRecord[] }
+  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }
   /** An operator moving a group's offsets anywhere, backwards too (commits only move them forward). */
-  | { readonly type: 'reset-offsets'; readonly requestId: string; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffsetRecord[] }
+  | { readonly type: 'reset-offsets'; readonly requestId: string; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }
   | { readonly type: 'delete-group'; readonly requestId: string; readonly consumerGroup: string };
-
-export interface PartitionOffsetRecord {
-  readonly partition: number;
-  readonly offset: number;
-}
 
 export type CommandType = Command['type'];
 

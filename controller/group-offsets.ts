@@ -91,14 +91,14 @@ export class GroupOffsets {
 
   /** Groups with committed offsets, in name order (a group exists once it committed). */
   groupIds(): string[] {
-    return [...this.groups.keys()].sort(byName);
+    return [...this.groups.keys()].sort();
   }
 
   /** Everything `group` committed, by topic in name order (none for a group that never committed). */
   ofGroup(group: string): GroupTopicOffsets[] {
     const topics = this.groups.get(group);
     if (topics === undefined) return [];
-    return [...topics.keys()].sort(byName).map((topic) => ({ topic, offsets: this.committed(group, topic) }));
+    return [...topics.keys()].sort().map((topic) => ({ topic, offsets: this.committed(group, topic) }));
   }
 
   /** A deleted topic takes its committed offsets along (a topic created again under the name starts afresh). */
@@ -136,9 +136,4 @@ export class GroupOffsets {
     }
     return partitions;
   }
-}
-
-/** Code-unit order: the same on every replica, whatever the locale. */
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
