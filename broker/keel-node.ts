@@ -78,8 +78,10 @@ export class KeelNode {
   readonly controller: ControllerService;
   /** Process starts of this node, counted on disk. */
   starts = 0;
-  /** This life's id: a restarted broker registers as a new incarnation, and peers address its RPCs by it. */
-  incarnation = 0;
+  /** This life's id (0 until storage is loaded): a restarted broker registers as a new incarnation, and peers address its RPCs by it. */
+  get incarnation(): number {
+    return this.host.driver.incarnation;
+  }
   readonly partitions: PartitionService;
   private readonly machines = new Map<number, PartitionMachine>();
   private readonly hosting: PartitionHosting;
@@ -166,8 +168,7 @@ export class KeelNode {
       this.starts = (prev === undefined ? 0 : Number(new TextDecoder().decode(prev)) || 0) + 1;
       // The count alone could repeat: a crash can lose its write (the node is already talking by then),
       // and a replaced disk counts from 1 again. The random part keeps two lives apart all the same.
-      this.incarnation = this.starts * INCARNATION_RANDOM_PARTS + this.ports.rng.nextInt(INCARNATION_RANDOM_PARTS);
-      this.host.driver.incarnation = this.incarnation;
+      this.host.driver.incarnation = this.starts * INCARNATION_RANDOM_PARTS + this.ports.rng.nextInt(INCARNATION_RANDOM_PARTS);
       this.host.driver.queueWrite([{ type: 'put', key: INCARNATION_KEY, value: new TextEncoder().encode(String(this.starts)) }]);
       onStarted();
     });
