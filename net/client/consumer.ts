@@ -88,7 +88,7 @@ export class Consumer {
         // Asked for the next record: this one is processed.
         progress?.processed(a.partition, a.record.offset + 1);
         if (--remaining <= 0 || aborted()) return;
-        await progress?.commitIfDue();
+        if (progress?.due() === true) await progress.commitPeriodically();
       }
     } catch (e) {
       failure = e;

@@ -57,11 +57,15 @@ export class GroupProgress {
     this.position.set(partition, nextOffset);
   }
 
-  /** Commits the progress if the interval has passed; a failure goes to onCommitError (the next commit covers it). */
-  async commitIfDue(): Promise<void> {
-    const { intervalMs, onCommitError } = this.options;
-    if (intervalMs <= 0 || this.host.env.now() - this.lastCommitMs < intervalMs) return;
-    await this.commit().catch(onCommitError);
+  /** Whether the periodic commit is due (asked once per record, so it makes no promise). */
+  due(): boolean {
+    const { intervalMs } = this.options;
+    return intervalMs > 0 && this.host.env.now() - this.lastCommitMs >= intervalMs;
+  }
+
+  /** The periodic commit: a failure goes to onCommitError (the next commit covers it). */
+  async commitPeriodically(): Promise<void> {
+    await this.commit().catch(this.options.onCommitError);
   }
 
   /** Commits every partition whose position moved past the group's committed offset. */
