@@ -106,7 +106,7 @@ export class NodeHost {
 
   private addReplica(group: GroupId, storage: MemoryStorage, sm: StateMachine = this.config.stateMachine(group)): Replica {
     const raft = { ...RAFT_DEFAULTS, ...this.config.raft, rng: this.ports.rng };
-    const replica = new Replica(this.nodeId, group, storage, sm, raft, this.config.replica, this.observer);
+    const replica = new Replica(this.nodeId, group, storage, sm, raft, this.config.replica, this.observer, () => this.driver.incarnation);
     this.driver.addReplica(replica);
     return replica;
   }

@@ -107,6 +107,8 @@ export class Replica {
     raftOptions: Omit<RaftOptions, 'id' | 'storage'>,
     private readonly options: ReplicaOptions,
     private readonly observer: GroupObserver,
+    /** This node's incarnation (its process life): read contexts carry it, so no life reuses another's. */
+    private readonly incarnation: () => number,
   ) {
     const snap = store.snapshot();
     this.confState = snap.meta.confState;
@@ -167,7 +169,9 @@ export class Replica {
   /** A linearizable read point (ReadIndex): done once the state machine has applied it. */
   readIndex(done: (o: ReadOutcome) => void): void {
     if (this.stopped) return done({ ok: false, code: 'GROUP_STOPPED', leader: NONE });
-    const ctx = `${this.nodeId}.${this.group}.${++this.readSeq}`;
+    // Unique across restarts too: an answer to the previous life's read under the same context would
+    // carry a read index taken before this read was asked (PITFALLS 14).
+    const ctx = `${this.nodeId}.${this.incarnation()}.${this.group}.${++this.readSeq}`;
     const r = this.raw.readIndex(ctx);
     if (!r.ok) return done({ ok: false, code: 'NOT_LEADER', leader: r.leader });
     this.readsLeader = this.leader;

@@ -499,6 +499,6 @@ function tickHeartbeat(r: Raft): void {
   replication.tickSnapshotTransfers(r);
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
-    replication.bcastHeartbeat(r, r.readOnly.lastContext() ?? '');
+    replication.bcastHeartbeat(r, r.readOnly.lastRound() ?? '');
   }
 }

@@ -101,13 +101,14 @@ export function flushAppends(r: Raft): void {
   }
 }
 
-export function bcastHeartbeat(r: Raft, context: string): void {
+/** Heartbeats to every member; `round` is the read round they confirm ('' for none), echoed in the answers. */
+export function bcastHeartbeat(r: Raft, round: string): void {
   for (const id of r.tracker.memberIds()) {
     if (id === r.id) continue;
     const pr = r.tracker.progress.get(id) as Progress;
     // Never tell a follower a commit index beyond what it is known to hold.
     const commit = Math.min(pr.match, r.log.committed) as Index;
-    r.send({ type: 'heartbeat', from: r.id, to: id, term: r.term, commit, context });
+    r.send({ type: 'heartbeat', from: r.id, to: id, term: r.term, commit, context: round });
     if (pr.sentCommit < commit) pr.sentCommit = commit;
   }
 }
@@ -141,12 +142,13 @@ export function handleReadRequest(r: Raft, from: NodeId, context: string): void 
     else r.pendingReadRequests.push({ from, context });
     return;
   }
-  if (!r.readOnly.add(r.log.committed, { from, context })) {
+  const round = r.readOnly.add(r.term, r.log.committed, { from, context });
+  if (round === undefined) {
     r.rejectRead(from, context);
     return;
   }
-  r.readOnly.recvAck(r.id, context);
-  bcastHeartbeat(r, context);
+  r.readOnly.recvAck(r.id, round);
+  bcastHeartbeat(r, round);
 }
 
 export function releasePendingReads(r: Raft): void {

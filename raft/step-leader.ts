@@ -78,6 +78,7 @@ function handleHeartbeatResp(r: Raft, m: MsgHeartbeatResp, pr: Progress): void {
   // A follower behind us (or being probed) gets an append now; with a full window this is an empty
   // probe that reveals whether the window's messages were lost.
   if (pr.match < r.log.lastIndex() || pr.state === 'probe') replication.maybeSendAppend(r, m.from, true);
+  // The context echoes the read round the heartbeat carried (ReadOnlyQueue's token, never a caller's).
   if (m.context === '') return;
   const acks = r.readOnly.recvAck(m.from, m.context);
   if (acks === undefined) return;
