@@ -30,6 +30,8 @@ export interface PlantedBugs {
   readonly commitOldTermByCounting?: boolean;
   readonly ackBeforePersist?: boolean;
   readonly truncateOnMatchingAppend?: boolean;
+  /** Drop append rejections: the leader never backs up, so a follower that fell behind stays behind. */
+  readonly ignoreAppendRejections?: boolean;
 }
 
 export interface RaftConfig {

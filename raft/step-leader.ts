@@ -36,6 +36,7 @@ export function stepLeader(r: Raft, m: Message): void {
 function handleAppResp(r: Raft, m: MsgAppResp, pr: Progress): void {
   pr.recentActive = true;
   if (m.reject) {
+    if (r.cfg.plantedBugs.ignoreAppendRejections === true) return;
     // Fast backtracking (§5.3): with the follower's (hint index, term), skip every entry of ours
     // whose term is above the follower's term at that index.
     let nextProbe = m.rejectHint;

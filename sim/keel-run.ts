@@ -142,7 +142,9 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     // Let outstanding requests finish (idempotent producers retry until their batch lands).
     runUntilConverged(w, 10_000, () => admin.history.every((o) => o.status === 'done') && data.outstanding === 0);
     if (data.outstanding > 0) violations.push({ checker: 'liveness', message: `${data.outstanding} produce requests still unanswered 10 s after the workload stopped`, atMs: w.now });
-    runUntilConverged(w, 10_000, () => replicasCaughtUp(w, ids, node));
+    if (!runUntilConverged(w, 10_000, () => laggingGroups(w, ids, node).length === 0)) {
+      violations.push({ checker: 'liveness', message: `10 s after the workload stopped, groups not caught up: ${laggingGroups(w, ids, node).join('; ')}`, atMs: w.now });
+    }
     violations.push(...admin.linearizabilityViolations());
     partChecker.finalLogs(finalLogs(w, ids, node));
     violations.push(...all());
@@ -213,20 +215,29 @@ function createDataTopics(w: World, ids: readonly NodeId[], node: (id: NodeId) =
   topics.forEach((t) => create(t, 1));
 }
 
-/** Every hosted partition replica has applied what its leader committed. */
-function replicasCaughtUp(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelApp | undefined): boolean {
+/**
+ * Groups of the cluster as it is now (the controller's and every partition in the metadata of the node
+ * hosting it) that have no leader, or a live voter that has not applied what its leader committed; one
+ * description each. Replicas of deleted partitions waiting to be dropped are not counted.
+ */
+function laggingGroups(w: World, ids: readonly NodeId[], node: (id: NodeId) => KeelApp | undefined): string[] {
   const commit = new Map<number, number>();
   for (const id of ids) {
+    if (!w.proc(id).up) continue;
     for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) if (r.isLeader) commit.set(g, r.raw.raft.log.committed);
   }
+  const lagging: string[] = [];
   for (const id of ids) {
-    if (!w.proc(id).up) continue;
-    for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) {
+    const n = node(id)?.node;
+    if (n === undefined || !w.proc(id).up) continue;
+    for (const [g, r] of n.host.driver.replicas) {
+      if (g !== CONTROLLER_GROUP && !n.metadata.partitions.has(g)) continue;
       const c = commit.get(g);
-      if (c === undefined || (r.appliedIndex < c && r.confState.voters.includes(id))) return false;
+      if (c === undefined) lagging.push(`group ${g} has no leader (node ${id} hosts it)`);
+      else if (r.appliedIndex < c && r.confState.voters.includes(id)) lagging.push(`group ${g}: node ${id} applied ${r.appliedIndex} of ${c}`);
     }
   }
-  return true;
+  return [...new Set(lagging)];
 }
 
 /** Each live replica's log of each data partition, as the checker reads it. */
