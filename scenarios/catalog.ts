@@ -9,10 +9,12 @@ import type { FaultEvent, Target } from '../sim/faults.ts';
 import { CALM_NETWORK, type NetworkOptions } from '../sim/network.ts';
 import type { ClockOptions } from '../sim/world.ts';
 
-/** Raft flow-control knobs a scenario may vary: small messages and windows reorder replication. */
+/** Raft knobs a scenario may vary: small messages and windows reorder replication; short elections churn. */
 export interface RaftKnobs {
   readonly entriesPerMessageMax: number;
   readonly inflightMessagesMax: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
 }
 
 export const DEFAULT_KNOBS: RaftKnobs = { entriesPerMessageMax: 512, inflightMessagesMax: 256 };
@@ -184,6 +186,20 @@ export const SCENARIOS: readonly Scenario[] = [
       voters: 5,
       network: { ...CALM_NETWORK, lossProbability: loss, oneWayDelayMeanMs: 5 },
       raft: { entriesPerMessageMax: 1, inflightMessagesMax: 2 },
+    })),
+  },
+  {
+    name: 'leader-flap',
+    description: 'each new leader killed within milliseconds of taking office, on lossy links with replication in single entries: leaders die with their first entries on a minority (Figure 8)',
+    arbitrary: (t) => fc.tuple(
+      fc.constantFrom(3, 5),
+      fc.double({ min: 0.05, max: 0.4, noNaN: true }),
+      fc.array(fc.record({ atMs: at(t), group: fc.constantFrom<'main' | 'partition'>('main', 'partition'), ms: ms(1_000, 8_000), killAfterMsMax: ms(2, 30), restartAfterMsMax: ms(10, 400) }).map((e) => ({ ...e, kind: 'leader-flap' as const })), { minLength: 2, maxLength: 5 }),
+    ).chain(([nodes, loss, schedule]) => base(fc.constant(schedule), {
+      nodes,
+      voters: nodes,
+      network: { ...CALM_NETWORK, lossProbability: loss, oneWayDelayMeanMs: 3 },
+      raft: { entriesPerMessageMax: 1, inflightMessagesMax: 1, electionTicks: 4, heartbeatTicks: 1 },
     })),
   },
   {

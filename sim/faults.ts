@@ -22,7 +22,13 @@ export type FaultEvent =
   | { readonly atMs: number; readonly kind: 'clog'; readonly from: Target; readonly to: Target; readonly ms: number }
   | { readonly atMs: number; readonly kind: 'network'; readonly options: Partial<NetworkOptions>; readonly ms: number }
   | { readonly atMs: number; readonly kind: 'clock-jump'; readonly target: Target; readonly ms: number }
-  | { readonly atMs: number; readonly kind: 'membership'; readonly action: 'replace-voter' };
+  | { readonly atMs: number; readonly kind: 'membership'; readonly action: 'replace-voter' }
+  /**
+   * For `ms`, every leader of the main group (or of a random data partition) is killed `killAfterMsMax`
+   * ms or less after it is first seen leading, and restarted `restartAfterMsMax` ms or less later:
+   * leaders that die with their first entries on some followers only (Figure 8 of the Raft paper).
+   */
+  | { readonly atMs: number; readonly kind: 'leader-flap'; readonly group: 'main' | 'partition'; readonly ms: number; readonly killAfterMsMax: number; readonly restartAfterMsMax: number };
 
 export type FaultSchedule = readonly FaultEvent[];
 
@@ -170,5 +176,28 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
     case 'membership':
       ctx.membership?.(f.action);
       return;
+    case 'leader-flap':
+      flapLeaders(ctx, f, w.now + f.ms);
+      return;
   }
+}
+
+/** How often leader-flap looks for a new leader (ms of virtual time): well below an election's length. */
+const FLAP_POLL_MS = 1;
+
+/** Kills the leader once it is seen, then looks for the next one (a node down is nobody's leader). */
+function flapLeaders(ctx: FaultContext, f: Extract<FaultEvent, { kind: 'leader-flap' }>, untilMs: number): void {
+  const w = ctx.world;
+  if (w.now >= untilMs) return;
+  const id = f.group === 'partition' ? ctx.partitionLeader?.() ?? ctx.leader() : ctx.leader();
+  if (id === undefined || !w.proc(id).up) return later(ctx, FLAP_POLL_MS, () => flapLeaders(ctx, f, untilMs));
+  const rng = w.rngs.faults;
+  later(ctx, rng.nextFloat() * f.killAfterMsMax, () => {
+    if (w.proc(id).up) {
+      w.timeline(0, `FAULT leader-flap kills ${id}`);
+      w.crash(id);
+      later(ctx, rng.nextFloat() * f.restartAfterMsMax, () => w.start(id));
+    }
+    flapLeaders(ctx, f, untilMs);
+  });
 }

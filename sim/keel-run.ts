@@ -3,6 +3,7 @@
 // at the end the linearizability check of the admin history.
 import type { ControllerPlantedBugs } from '../broker/controller-service.ts';
 import { defaultNodeConfig } from '../broker/keel-node.ts';
+import type { RaftTuning } from '../broker/node-host.ts';
 import { CONTROLLER_GROUP } from '../broker/ports.ts';
 import type { PlantedBugs } from '../raft/config.ts';
 import { nodeId, type NodeId } from '../raft/types.ts';
@@ -21,7 +22,7 @@ import type { PartitionPlantedBugs } from '../broker/partition/partition-machine
 
 /** The whole system's runs: brokers beyond `voters` follow the metadata log as controller learners. */
 export interface KeelRunSpec extends RunSpecBase {
-  readonly raftKnobs: { readonly entriesPerMessageMax: number; readonly inflightMessagesMax: number };
+  readonly raftKnobs: RaftTuning;
   readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
   /** Topics the data workload writes to (created at setup). */
   readonly dataTopics: readonly DataTopic[];
