@@ -26,7 +26,9 @@ export function addConsumeCommand(program: Command): void {
       if (offset !== undefined && partition === undefined) return fail('--offset needs --partition', 2);
       if (offset !== undefined && o.group !== undefined) return fail('--offset cannot be used with --group (the group\'s committed offsets say where to start)', 2);
       const stop = new AbortController();
+      // Ctrl-C, or a stop from a supervisor (systemd, docker, timeout): either way the group's progress is committed.
       process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
       const records = c.consumer().read(topic, {
         ...(partition === undefined ? {} : { partitions: [partition] }),
         from: offset ?? (o.fromBeginning === true ? 'earliest' : 'latest'),

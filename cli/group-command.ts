@@ -35,6 +35,8 @@ interface ResetStep {
   /** The committed offset before, or null if the group never committed the partition. */
   readonly from: number | null;
   readonly to: number;
+  /** --to-offset asked for an offset outside the partition's log, so `to` is the nearest end of it. */
+  readonly clamped: boolean;
 }
 
 /** Where each partition of the reset goes (one of --to-earliest, --to-latest, --to-offset). */
@@ -47,8 +49,11 @@ async function resetPlan(c: KeelClient, group: string, o: ResetOptions): Promise
   const partitions = one === undefined ? t.partitions.map((p) => p.partition) : [one];
   const committed = await c.fetchOffsets(group, o.topic);
   const steps = await Promise.all(partitions.map(async (partition): Promise<ResetStep> => {
-    const to = offset ?? (await c.listOffsets(o.topic, partition, o.toEarliest === true ? 'earliest' : 'latest')).offset;
-    return { partition, from: committed.get(partition) ?? null, to };
+    const log = await c.listOffsets(o.topic, partition, o.toEarliest === true ? 'earliest' : 'latest');
+    // An offset past the log end would make the group skip the records written up to it, and commits only
+    // move forward, so its readers could never bring it back: as Kafka does, reset to the nearest valid one.
+    const to = offset === undefined ? log.offset : Math.min(Math.max(offset, log.logStartOffset), log.highWatermark);
+    return { partition, from: committed.get(partition) ?? null, to, clamped: offset !== undefined && to !== offset };
   }));
   return { topicId: t.id, steps };
 }
@@ -90,6 +95,7 @@ export function addGroupCommands(program: Command): void {
       if (o.json === true) console.log(JSON.stringify({ group: name, topic: o.topic, executed: execute, partitions: steps }));
       else {
         printTable(['topic', 'partition', 'committed', 'reset to'], steps.map((s) => [o.topic, String(s.partition), s.from === null ? '-' : String(s.from), String(after?.get(s.partition) ?? s.to)]));
+        for (const s of steps) if (s.clamped) console.error(`note: offset ${o.toOffset} is outside the log of partition ${s.partition}; resetting it to ${s.to} instead`);
         if (!execute) console.log('(a plan: nothing changed; add --execute to reset)');
       }
     }));

@@ -5,6 +5,7 @@
 // partition is tailed on its own Subscribe stream and records come as they commit, partitions
 // interleaved. One partition's records always come in offset order. As a group, the reader commits what
 // it processed (group-progress.ts).
+import type { TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
 import { GroupProgress, type GroupHost } from './group-progress.ts';
 import { mergeTails, type Arrival } from './merge-tails.ts';
@@ -69,6 +70,8 @@ const EMPTY_FETCHES_MAX = 40;
 const CATCH_UP_WAIT_MS = 250;
 const FETCH_BYTES_DEFAULT = 1 << 20;
 const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000;
+/** What nextArrival's commit timer resolves to. */
+const COMMIT_DUE = Symbol('commit due');
 
 export class Consumer {
   constructor(private readonly host: ConsumerHost) {}
@@ -81,9 +84,12 @@ export class Consumer {
     if (remaining === 0 || aborted()) return;
     const { cursors, progress } = await this.start(topic, options);
     let failure: unknown;
+    const arrivals = options.follow === true ? this.tail(topic, cursors, options) : this.toEnd(topic, cursors, options);
     try {
-      const arrivals = options.follow === true ? this.tail(topic, cursors, options) : this.toEnd(topic, cursors, options);
-      for await (const a of arrivals) {
+      for (;;) {
+        const next = await this.nextArrival(arrivals.next(), progress);
+        if (next.done === true) return;
+        const a = next.value;
         yield { ...a.record, topic, partition: a.partition };
         // Asked for the next record: this one is processed.
         progress?.processed(a.partition, a.record.offset + 1);
@@ -94,8 +100,26 @@ export class Consumer {
       failure = e;
       throw e;
     } finally {
+      await arrivals.return(undefined);
       // A failed final commit is the read's error, unless the read already failed with its own.
       if (progress !== null) await progress.commit().catch((e: unknown) => { if (failure === undefined) throw e; });
+    }
+  }
+
+  /**
+   * The next arrival. While waiting for it, progress made before comes due for its periodic commit and
+   * is committed then: a reader that sits at the log end has its last records committed, not only at exit.
+   */
+  private async nextArrival<T>(next: Promise<T>, progress: GroupProgress | null): Promise<T> {
+    for (;;) {
+      const waitMs = progress?.msUntilDue();
+      if (progress === null || waitMs === undefined) return next;
+      let timer: TimerHandle | undefined;
+      const due = new Promise<typeof COMMIT_DUE>((resolve) => { timer = this.host.env.setTimer(() => resolve(COMMIT_DUE), waitMs); });
+      const first = await Promise.race([next, due]);
+      if (timer !== undefined) this.host.env.clearTimer(timer);
+      if (first !== COMMIT_DUE) return first;
+      await progress.commitPeriodically();
     }
   }
 
@@ -156,6 +180,9 @@ export class Consumer {
     const cursors = await Promise.all(chosen.map(async (partition): Promise<Cursor> => {
       const o = await this.host.listOffsets(topic, partition, typeof from === 'number' ? 'latest' : from);
       const offset = progress?.place(partition, o.logStartOffset, o.highWatermark) ?? (typeof from === 'number' ? from : o.offset);
+      // The group stands where this reader starts, read or not (as Kafka commits a reset position): a
+      // partition it never committed and starts from the beginning is not skipped by the group's next reader.
+      progress?.processed(partition, offset);
       return { partition, offset, end: o.highWatermark, emptyFetches: 0 };
     }));
     return { cursors, progress };

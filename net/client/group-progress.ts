@@ -63,6 +63,16 @@ export class GroupProgress {
     return intervalMs > 0 && this.host.env.now() - this.lastCommitMs >= intervalMs;
   }
 
+  /**
+   * How long until a periodic commit of progress not yet committed is due (0: now), or undefined if
+   * there is none or periodic commits are off: a reader waiting for records commits what it already did.
+   */
+  msUntilDue(): number | undefined {
+    const { intervalMs } = this.options;
+    if (intervalMs <= 0 || this.moved().size === 0) return undefined;
+    return Math.max(0, this.lastCommitMs + intervalMs - this.host.env.now());
+  }
+
   /** The periodic commit: a failure goes to onCommitError (the next commit covers it). */
   async commitPeriodically(): Promise<void> {
     await this.commit().catch(this.options.onCommitError);
@@ -71,10 +81,16 @@ export class GroupProgress {
   /** Commits every partition whose position moved past the group's committed offset. */
   async commit(): Promise<void> {
     this.lastCommitMs = this.host.env.now();
-    const moved = new Map<number, number>();
-    for (const [partition, offset] of this.position) if (offset > (this.committed.get(partition) ?? -1)) moved.set(partition, offset);
+    const moved = this.moved();
     if (moved.size === 0) return;
     const stored = await this.host.commitOffsets(this.group, this.topic, moved, { topicId: this.topicId });
     for (const [partition, offset] of moved) this.committed.set(partition, stored.get(partition) ?? offset);
+  }
+
+  /** Partitions whose position is past the group's committed offset, with the position. */
+  private moved(): Map<number, number> {
+    const moved = new Map<number, number>();
+    for (const [partition, offset] of this.position) if (offset > (this.committed.get(partition) ?? -1)) moved.set(partition, offset);
+    return moved;
   }
 }

@@ -142,10 +142,35 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const again = await run('readers', p0);
     expect(again.every((x) => x.startsWith('0/'))).toBe(true);
     expect((await keel(['group', 'reset', 'readers', '--topic', 'cli-group', ...at()])).code).toBe(2);
+    // An offset past the log end resets to the log end, with a note (as Kafka does): a group committed past
+    // the end would skip the records written up to it, and its readers could never bring it back.
+    const beyond = await keel(['group', 'reset', 'readers', '--topic', 'cli-group', '--partition', '0', '--to-offset', '999999', ...at()]);
+    expect(beyond.stderr).toMatch(/offset 999999 is outside the log of partition 0; resetting it to \d+ instead/);
+    const beyondJson = await keel(['group', 'reset', 'readers', '--topic', 'cli-group', '--partition', '0', '--to-offset', '999999', '--json', ...at()]);
+    expect(JSON.parse(beyondJson.stdout)).toMatchObject({ partitions: [{ partition: 0, to: p0, clamped: true }] });
     // Deleting a group: it is gone from the list; deleting it again fails.
     expect((await keel(['group', 'delete', 'others', ...at()])).stdout).toMatch(/deleted consumer group others/);
     expect(JSON.parse((await keel(['group', 'list', '--json', ...at()])).stdout)).toEqual({ groups: ['readers'] });
     expect((await keel(['group', 'delete', 'others', ...at()])).code).toBe(1);
+  }, 60_000);
+
+  it('a following group consumer stopped with SIGTERM (a supervisor\'s stop) commits what it printed, as Ctrl-C does', async () => {
+    expect((await keel(['topic', 'create', 'cli-term', '--partitions', '1', ...at()])).code).toBe(0);
+    expect((await keel(['produce', 'cli-term', ...at()], 't0\nt1\nt2\n')).code).toBe(0);
+    const child = spawn(process.execPath, [KEEL, 'consume', 'cli-term', '--group', 'term', '--from-beginning', ...at()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const printed: string[] = [];
+    await new Promise<void>((done) => {
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        printed.push(line);
+        if (printed.length === 3) done();
+      });
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code).toBe(0);
+    expect(printed).toEqual(['t0', 't1', 't2']);
+    const described = JSON.parse((await keel(['group', 'describe', 'term', '--json', ...at()])).stdout) as { partitions: { committed: number }[] };
+    expect(described.partitions.map((p) => p.committed)).toEqual([3]);
   }, 60_000);
 
   it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {

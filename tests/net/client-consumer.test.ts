@@ -220,15 +220,45 @@ describe('consumer, following', () => {
 describe('consumer groups', () => {
   it('starts at the group\'s committed offsets, moved into the log\'s range; others start where asked', async () => {
     const t = new FakeTopic([['a0', 'a1', 'a2', 'a3'], ['b0', 'b1'], ['c0', 'c1'], ['d0']], 1);
-    // Partition 0 resumes at 2; 1 committed below the log start (1); 2 committed past the end.
+    // Partition 0 resumes at 2; 1 committed below the log start (1); 2 committed past the end; 3 never.
     t.groups.set('g', new Map([[0, 2], [1, 0], [2, 9]]));
     const read = await new Consumer(t).readAll('t', { group: 'g', from: 'latest' });
     expect(values(read).sort()).toEqual(['0:a2', '0:a3', '1:b1']);
-    expect(t.commits).toEqual([['g', 1, [[0, 4], [1, 2]]]]);
-    expect(t.groups.get('g')).toEqual(new Map([[0, 4], [1, 2], [2, 9]]));
+    // Partition 3 started at the latest offset (1): the group now stands there.
+    expect(t.commits).toEqual([['g', 1, [[0, 4], [1, 2], [3, 1]]]]);
+    expect(t.groups.get('g')).toEqual(new Map([[0, 4], [1, 2], [2, 9], [3, 1]]));
     // Nothing new: the next run reads nothing and commits nothing.
     expect(await new Consumer(t).readAll('t', { group: 'g' })).toEqual([]);
     expect(t.commits).toHaveLength(1);
+  });
+
+  it('commits where it started in the partitions it did not reach, so the group\'s next reader does not skip them', async () => {
+    const t = new FakeTopic([['a0', 'a1'], ['b0', 'b1']]);
+    expect(values(await new Consumer(t).readAll('t', { group: 'g', from: 'earliest', maxRecords: 1 }))).toEqual(['0:a0']);
+    expect(t.groups.get('g')).toEqual(new Map([[0, 1], [1, 0]]));
+    // Without a commit the next reader would start partition 1 at the latest offset, past b0 and b1.
+    expect(values(await new Consumer(t).readAll('t', { group: 'g', from: 'latest' })).sort()).toEqual(['0:a1', '1:b0', '1:b1']);
+  });
+
+  it('a reader waiting at the log end commits what it processed once the interval has passed, not only when it stops', async () => {
+    const t = new FakeTopic([['a0', 'a1']]);
+    const timers: (() => void)[] = [];
+    const env: ClientEnv = { ...t.env, setTimer: (fn) => timers.push(fn), clearTimer: () => {} };
+    const it = new Consumer(Object.assign(t, { env })).read('t', { group: 'g', follow: true, autoCommitIntervalMs: 1_000 });
+    expect(dec((await it.next()).value?.value ?? null)).toBe('a0');
+    expect(dec((await it.next()).value?.value ?? null)).toBe('a1');
+    const third = it.next(); // a1 is processed; the reader waits for a2
+    await new Promise((r) => setImmediate(r));
+    expect(t.commits).toHaveLength(0);
+    t.nowMs = 1_000;
+    for (const fire of timers.splice(0)) fire();
+    await new Promise((r) => setImmediate(r));
+    expect(t.groups.get('g')).toEqual(new Map([[0, 2]]));
+    t.append(0, 'a2');
+    expect(dec((await third).value?.value ?? null)).toBe('a2');
+    await it.return(undefined);
+    expect(t.groups.get('g')).toEqual(new Map([[0, 2]]));
+    expect(t.tails.get(0)?.returned).toBe(true);
   });
 
   it('commits only what was processed: a record the reader broke out on is read again', async () => {
