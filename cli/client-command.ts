@@ -17,10 +17,13 @@ export function clientOptions(c: Command, help: { readonly json?: string; readon
     .option('--timeout <seconds>', help.timeout ?? 'give up after this long');
 }
 
-/** Runs `body` with a client; prints failures as `error: ...` (or a JSON error line) and sets the exit code. */
+/**
+ * Runs `body` with a client; prints failures as `error: ...` (or a JSON error line) and sets the exit code.
+ * --timeout bounds each request and its retries together, so a command gives up after about that long.
+ */
 export async function withClient(o: ClientOptions, body: (c: KeelClient) => Promise<void>): Promise<void> {
-  const timeoutMs = o.timeout === undefined ? undefined : Number(o.timeout) * 1000;
-  const client = new KeelClient({ bootstrap: bootstrapAddresses(o.bootstrap), ...(timeoutMs !== undefined && timeoutMs > 0 ? { requestTimeoutMs: timeoutMs } : {}) });
+  const timeoutMs = positiveSeconds(o.timeout, 'timeout');
+  const client = new KeelClient({ bootstrap: bootstrapAddresses(o.bootstrap), ...(timeoutMs === undefined ? {} : { requestTimeoutMs: timeoutMs, deliveryTimeoutMs: timeoutMs }) });
   try {
     await body(client);
   } catch (e) {
@@ -42,9 +45,12 @@ export function reportError(e: unknown, json: boolean): void {
   else console.error(`error: ${message}${code !== 'ERROR' && !message.includes(code) ? ` (${code})` : ''}`);
 }
 
+/** Decimal digits only: Number() would also take "1e1", "0x2" and " 7". */
+const DECIMAL_INTEGER = /^[0-9]+$/;
+
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
+  const n = DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
     console.error(`error: --${name} must be a positive integer, got "${value}"`);
     process.exit(2);
@@ -54,10 +60,21 @@ export function positiveInt(value: string | undefined, name: string, fallback: n
 
 export function nonNegativeInt(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 0) {
     console.error(`error: --${name} must be a non-negative integer, got "${value}"`);
     process.exit(2);
   }
   return n;
+}
+
+/** A duration given in seconds (fractions allowed), in ms; undefined if not given. */
+export function positiveSeconds(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    console.error(`error: --${name} must be a positive number of seconds, got "${value}"`);
+    process.exit(2);
+  }
+  return Math.ceil(seconds * 1000);
 }

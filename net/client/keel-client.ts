@@ -37,7 +37,7 @@ export interface KeelClientOptions {
   readonly bootstrap: readonly string[];
   /** Deadline of each call (default 10,000 ms; a fetch gets its maxWaitMs on top). */
   readonly requestTimeoutMs?: number;
-  /** How long produce, fetch and listOffsets keep retrying (default 3 x requestTimeoutMs). */
+  /** How long a request keeps retrying, admin calls included (default 3 x requestTimeoutMs). */
   readonly deliveryTimeoutMs?: number;
   /** Retries of an admin call, and reconnects in a row of a subscription (default 10). */
   readonly retriesMax?: number;
@@ -343,7 +343,7 @@ export class KeelClient {
   private async adminCall<M extends UnaryMethod>(method: M, request: UnaryMethods[M][0]): Promise<UnaryMethods[M][1]> {
     const target = this.admin;
     try {
-      return await withRetries(this.env, { ...this.backoff, retriesMax: this.retriesMax, deadlineAtMs: Number.POSITIVE_INFINITY }, async () => {
+      return await withRetries(this.env, { ...this.backoff, retriesMax: this.retriesMax, deadlineAtMs: this.env.now() + this.deliveryTimeoutMs }, async () => {
         const address = target.current();
         try {
           const r = await this.unary(address, method, request, this.requestTimeoutMs);

@@ -5,6 +5,7 @@
 // Last, `cluster up` is killed with SIGKILL: its nodes must not outlive it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -209,7 +210,24 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const unreachable = await keel(['topic', 'list', '--bootstrap', '127.0.0.1:1', '--timeout', '2']);
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/127\.0\.0\.1:1/);
+    for (const bad of ['abc', '0', '-1', '1e1']) expect((await keel(['topic', 'list', '--timeout', bad, ...at()])).code).toBe(2);
+    expect((await keel(['topic', 'create', 'cli-hex', '--partitions', '0x2', ...at()])).code).toBe(2);
   }, 60_000);
+
+  it('gives up after --timeout on an address that accepts connections and never answers', async () => {
+    const silent = createServer(() => {}); // takes the connection, never speaks HTTP/2
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const startedMs = Date.now();
+      const r = await keel(['cluster', 'status', '--bootstrap', `127.0.0.1:${port}`, '--timeout', '2']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/DEADLINE_EXCEEDED|CONNECTION_FAILED/);
+      expect(Date.now() - startedMs).toBeLessThan(8_000);
+    } finally {
+      silent.close();
+    }
+  }, 30_000);
 
   it('stops its nodes when `cluster up` itself is killed with SIGKILL', async () => {
     expect(nodePids.length).toBe(3);
