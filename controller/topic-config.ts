@@ -52,10 +52,13 @@ export function validateReplicationFactor(rf: unknown, liveBrokers: number): Adm
   return null;
 }
 
+/** The largest max.message.bytes a topic may have: no record batch is ever larger. */
+export const MESSAGE_BYTES_LIMIT = 64 * 1024 * 1024;
+
 const RANGES: Record<keyof TopicConfig, readonly [number, number]> = {
   'retention.ms': [-1, Number.MAX_SAFE_INTEGER],
   'retention.bytes': [-1, Number.MAX_SAFE_INTEGER],
-  'max.message.bytes': [1, 64 * 1024 * 1024],
+  'max.message.bytes': [1, MESSAGE_BYTES_LIMIT],
   'min.insync.replicas': [1, 1_000],
 };
 

@@ -6,6 +6,7 @@
 // base sequence - across retries, so a retry after a timeout or a leader change is recognised by the
 // broker as a duplicate and answered with the original offsets.
 import { RECORDS_PER_BATCH_MAX } from '../../broker/partition/partition-service.ts';
+import { MESSAGE_BYTES_LIMIT } from '../../controller/topic-config.ts';
 import { BatchAccumulator, type Batch } from './accumulator.ts';
 import type { ClientEnv, TimerHandle } from './env.ts';
 import { closedError, invalidRequest, isKeelError, KeelError } from './errors.ts';
@@ -178,10 +179,15 @@ export class Producer {
     } catch (e) {
       return Promise.reject(asKeelError(e));
     }
+    // Larger than any topic's max.message.bytes can be: refused here, not by gRPC's message size limit.
+    const bytes = wireRecordBytes(wire);
+    if (bytes > MESSAGE_BYTES_LIMIT) {
+      return Promise.reject(new KeelError({ code: 'RECORD_TOO_LARGE', message: `a record of ${bytes} bytes is larger than any topic accepts (max.message.bytes is at most ${MESSAGE_BYTES_LIMIT})`, retriable: false }));
+    }
     // Behind sends already waiting, never ahead of them: a partition's records keep their send order.
-    if (this.blocked.length === 0 && this.flushes.pending < this.limits.bufferedRecordsMax) return this.accept(topic, wire, options);
+    if (this.blocked.length === 0 && this.flushes.pending < this.limits.bufferedRecordsMax) return this.accept(topic, wire, bytes, options);
     if (this.limits.maxBlockMs === 0) return Promise.reject(this.bufferFull());
-    return new Promise<SendResult>((resolve, reject) => this.block(() => this.accept(topic, wire, options).then(resolve, reject), reject));
+    return new Promise<SendResult>((resolve, reject) => this.block(() => this.accept(topic, wire, bytes, options).then(resolve, reject), reject));
   }
 
   private bufferFull(): KeelError {
@@ -235,7 +241,7 @@ export class Producer {
   }
 
   /** Takes a record into the buffer: it counts against bufferedRecordsMax until it settles. */
-  private accept(topic: string, wire: WireRecord, options: SendOptions): Promise<SendResult> {
+  private accept(topic: string, wire: WireRecord, bytes: number, options: SendOptions): Promise<SendResult> {
     const key = wire.keyNull ? null : wire.key;
     const index = this.flushes.accepted();
     return new Promise<SendResult>((resolve, reject) => {
@@ -255,7 +261,7 @@ export class Producer {
           this.scheduleAdmit();
         },
       };
-      const w: Waiting = { record: q, bytes: wireRecordBytes(wire), key, partition: options.partition };
+      const w: Waiting = { record: q, bytes, key, partition: options.partition };
       const queue = this.waiting.get(topic);
       const count = this.partitionCounts.get(topic);
       if (queue !== undefined) queue.push(w);
@@ -404,6 +410,15 @@ export class Producer {
       const err = asKeelError(e);
       // The batch may or may not be in the log: nothing may be numbered after it (sequences.ts).
       if (assigned !== null) this.book.endRun(topic, partition);
+      if (err.code === 'RECORD_TOO_LARGE' && records.length > 1) {
+        // Over the topic's max.message.bytes as a batch, refused whole (nothing written): the records
+        // may fit in smaller ones, as Kafka's producer splits a batch on MESSAGE_TOO_LARGE. In order.
+        const half = Math.ceil(records.length / 2);
+        for (const part of [records.slice(0, half), records.slice(half)]) {
+          await this.sendBatch({ ...batch, records: part, bytes: part.reduce((n, r) => n + wireRecordBytes(r.wire), 0) });
+        }
+        return;
+      }
       for (const r of records) r.reject(err);
     }
   }

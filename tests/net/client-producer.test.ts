@@ -13,7 +13,7 @@ import type { ProducerIdentity, WireProduceRequest, WireProduceResponse } from '
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-type Fault = 'loseAnswer' | 'notLeader' | 'tooLarge';
+type Fault = 'loseAnswer' | 'notLeader' | 'corrupt';
 
 /** One partition leader's log per partition, with Kafka-style producer state (last batches per producer). */
 class FakeBroker {
@@ -27,6 +27,9 @@ class FakeBroker {
   private readonly producers = new Map<string, { first: number; count: number; base: number }[]>();
   /** Faults by request number (0-based, in arrival order). */
   readonly faults = new Map<number, Fault>();
+
+  /** The topic's max.message.bytes, counted here as value bytes. */
+  batchBytesMax = Number.POSITIVE_INFINITY;
 
   constructor(private readonly delayMs = 10) {}
 
@@ -44,7 +47,9 @@ class FakeBroker {
         this.totalInFlight--;
         const fault = this.faults.get(n);
         if (fault === 'notLeader') return reject(new KeelError({ code: 'NOT_LEADER', message: 'moved', leaderAddress: 'other:1' }));
-        if (fault === 'tooLarge') return reject(new KeelError({ code: 'RECORD_TOO_LARGE', message: 'too large' }));
+        if (fault === 'corrupt') return reject(new KeelError({ code: 'CORRUPT_RECORD', message: 'the batch could not be applied' }));
+        const bytes = req.records.reduce((n, r) => n + r.value.length, 0);
+        if (bytes > this.batchBytesMax) return reject(new KeelError({ code: 'RECORD_TOO_LARGE', message: `batch of ${bytes} bytes exceeds max.message.bytes=${this.batchBytesMax}` }));
         const r = this.apply(req);
         if (r instanceof KeelError) return reject(r);
         if (fault === 'loseAnswer') return reject(new KeelError({ code: 'DEADLINE_EXCEEDED', message: 'answer lost' }));
@@ -291,18 +296,35 @@ describe('idempotent retries', () => {
 
   it('a batch that fails for good ends the run: the next batch starts at 0 under a new producer id', async () => {
     const broker = new FakeBroker();
-    broker.faults.set(1, 'tooLarge');
+    broker.faults.set(1, 'corrupt');
     const { p, h } = producer(broker, { batchRecordsMax: 2 });
     const results = await settle(Array.from({ length: 6 }, (_, i) => p.send('t', { value: `v${i}` }, { partition: 0 })));
-    expect(offsets(results)).toEqual([0, 1, 'RECORD_TOO_LARGE', 'RECORD_TOO_LARGE', 2, 3]);
+    expect(offsets(results)).toEqual([0, 1, 'CORRUPT_RECORD', 'CORRUPT_RECORD', 2, 3]);
     expect(broker.requests.map((r) => [r.producerId, r.baseSequence])).toEqual([[1, 0], [1, 2], [2, 0]]);
     expect(h.identities).toBe(2);
     expect(broker.logs.get(0)).toEqual(['v0', 'v1', 'v4', 'v5']);
   });
 
+  it('a batch over the topic\'s max.message.bytes is split and its records sent in order; only a record too large alone fails', async () => {
+    const broker = new FakeBroker();
+    broker.batchBytesMax = 10;
+    const { p } = producer(broker, { batchRecordsMax: 8 });
+    const values = ['aaaa', 'bbbb', 'cccc', 'dddd', 'x'.repeat(11), 'eeee', 'ffff', 'gggg'];
+    const results = await settle(values.map((value) => p.send('t', { value }, { partition: 1 })));
+    expect(offsets(results)).toEqual([0, 1, 2, 3, 'RECORD_TOO_LARGE', 4, 5, 6]);
+    expect(broker.logs.get(1)).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee', 'ffff', 'gggg']);
+  });
+
+  it('refuses a record larger than any topic accepts before sending it', async () => {
+    const broker = new FakeBroker();
+    const { p } = producer(broker);
+    await expect(p.send('t', { value: new Uint8Array(64 * 1024 * 1024 + 1) }, { partition: 0 })).rejects.toMatchObject({ code: 'RECORD_TOO_LARGE' });
+    expect(broker.requests).toHaveLength(0);
+  });
+
   it('other partitions keep their run when one partition ends its own', async () => {
     const broker = new FakeBroker();
-    broker.faults.set(0, 'tooLarge');
+    broker.faults.set(0, 'corrupt');
     const { p } = producer(broker, { batchRecordsMax: 1 });
     await settle([p.send('t', { value: 'a' }, { partition: 0 }), p.send('t', { value: 'b' }, { partition: 1 })]);
     await settle([p.send('t', { value: 'c' }, { partition: 0 }), p.send('t', { value: 'd' }, { partition: 1 })]);
