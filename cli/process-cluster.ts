@@ -33,6 +33,8 @@ export interface NodeInfo {
 interface NodeProc extends NodeInfo {
   child: ChildProcess | null;
   expectedExit: boolean;
+  /** How it exited when nobody stopped it (since it was last started), or null. */
+  unexpectedExit: string | null;
 }
 
 export class ProcessCluster {
@@ -43,7 +45,7 @@ export class ProcessCluster {
     this.procs = Array.from({ length: options.nodes }, (_, k) => {
       const id = k + 1;
       const dir = join(options.dataDir, `node-${id}`);
-      return { id, address: `127.0.0.1:${options.basePort + k}`, dir, log: join(dir, 'node.log'), child: null, expectedExit: false };
+      return { id, address: `127.0.0.1:${options.basePort + k}`, dir, log: join(dir, 'node.log'), child: null, expectedExit: false, unexpectedExit: null };
     });
     this.nodes = this.procs;
   }
@@ -76,23 +78,33 @@ export class ProcessCluster {
       const child = spawn(process.execPath, [KEEL_BIN, 'node', 'start', '--id', String(p.id), '--data-dir', p.dir, '--listen', p.address, '--peers', peers, '--log-file', p.log], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) } });
       p.child = child;
       p.expectedExit = false;
+      p.unexpectedExit = null;
       for (const stream of [child.stdout, child.stderr]) {
         if (stream !== null) createInterface({ input: stream }).on('line', (line) => this.options.onOutput?.(p.id, line));
       }
       child.on('exit', (code, signal) => {
         if (p.child === child) p.child = null;
-        if (!p.expectedExit) this.options.onExit?.(p.id, signal ?? `code ${code}`);
+        if (p.expectedExit) return;
+        p.unexpectedExit = signal ?? `code ${code}`;
+        this.options.onExit?.(p.id, p.unexpectedExit);
       });
     }
   }
 
-  /** Polls ClusterStatus on every running node until all report ready. */
+  /**
+   * Polls ClusterStatus on every running node until all report ready. Fails at once if a node exits on
+   * its own meanwhile (its data directory is in use, its port is taken...): it would never be ready.
+   */
   async waitUntilReady(timeoutMs: number): Promise<Map<number, ClusterStatus>> {
     const client = new KeelClient({ bootstrap: this.bootstrap, requestTimeoutMs: 2_000 });
     const deadline = Date.now() + timeoutMs;
     const statuses = new Map<number, ClusterStatus>();
     try {
       while (Date.now() < deadline) {
+        const exited = this.procs.filter((p) => p.child === null && p.unexpectedExit !== null);
+        if (exited.length > 0) {
+          throw new Error(`${exited.map((p) => `node ${p.id} exited (${p.unexpectedExit})`).join(', ')} before the cluster was ready; see ${exited.map((p) => p.log).join(', ')}`);
+        }
         for (const p of this.procs) {
           if (p.child === null) continue;
           try {

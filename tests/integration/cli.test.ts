@@ -214,6 +214,14 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect((await keel(['topic', 'create', 'cli-hex', '--partitions', '0x2', ...at()])).code).toBe(2);
   }, 60_000);
 
+  it('a second `cluster up` on a data directory in use fails at once, naming the nodes that exited', async () => {
+    const startedMs = Date.now();
+    const second = await keel(['cluster', 'up', '--data-dir', dataDir, '--base-port', String(basePort + 10)]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/node \d exited \(code 1\).* before the cluster was ready/);
+    expect(Date.now() - startedMs).toBeLessThan(30_000);
+  }, 60_000);
+
   it('gives up after --timeout on an address that accepts connections and never answers', async () => {
     const silent = createServer(() => {}); // takes the connection, never speaks HTTP/2
     await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
