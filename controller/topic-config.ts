@@ -23,6 +23,13 @@ export const TOPIC_CONFIG_DEFAULTS: TopicConfig = {
 
 export const TOPIC_NAME_CHARS_MAX = 249;
 export const PARTITIONS_MAX = 10_000;
+/**
+ * Partition replicas the cluster takes per broker: every replica is a Raft group that ticks and
+ * heartbeats, and past a few thousand per node a laptop's cores go to that alone (a 10,000-partition
+ * topic on three nodes left the controller without a leader for minutes). Redpanda caps partitions per
+ * core the same way.
+ */
+export const PARTITION_REPLICAS_PER_BROKER_MAX = 1_000;
 const NAME_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export function validateTopicName(name: unknown): AdminError | null {

@@ -212,6 +212,10 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(unreachable.stderr).toMatch(/127\.0\.0\.1:1/);
     for (const bad of ['abc', '0', '-1', '1e1']) expect((await keel(['topic', 'list', '--timeout', bad, ...at()])).code).toBe(2);
     expect((await keel(['topic', 'create', 'cli-hex', '--partitions', '0x2', ...at()])).code).toBe(2);
+    // More partition replicas than three brokers take (1,000 each): refused before anything is created.
+    const huge = await keel(['topic', 'create', 'cli-huge', '--partitions', '1001', '--replicas', '3', ...at()]);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toMatch(/3 brokers take at most 3000 \(1000 each\).*INVALID_PARTITIONS/);
   }, 60_000);
 
   it('a second `cluster up` on a data directory in use fails at once, naming the nodes that exited', async () => {
