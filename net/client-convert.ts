@@ -15,7 +15,7 @@ import {
 } from '../broker/partition/partition-service.ts';
 import { OFFSETS_PER_COMMIT_MAX, validateGroupId, type PartitionOffset } from '../controller/group-offsets.ts';
 import type { TopicDescription } from '../controller/metadata.ts';
-import { TOPIC_NAME_CHARS_MAX, validatePartitions, validateReplicationFactor, validateTopicName } from '../controller/topic-config.ts';
+import { validatePartitions, validateReplicationFactor, validateTopicName } from '../controller/topic-config.ts';
 import type { AdminError } from '../controller/errors.ts';
 import type { NodeId } from '../raft/types.ts';
 import { keelError, type KeelError } from './client-errors.ts';
@@ -124,7 +124,9 @@ function enumOf<T>(m: Msg, key: string, label: string, values: ReadonlyMap<numbe
 
 /** A topic name the controller could have accepted (INVALID_TOPIC otherwise, as the controller says). */
 function topicName(m: Msg, key: string, label: string): string {
-  const name = str(m, key, label, TOPIC_NAME_CHARS_MAX);
+  // No length bound of its own: a name too long is an INVALID_TOPIC like any other bad name (the gRPC
+  // message limit bounds the string).
+  const name = str(m, key, label, Number.POSITIVE_INFINITY);
   refusedBy(validateTopicName(name));
   return name;
 }

@@ -153,6 +153,8 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect((await keel(['group', 'delete', 'others', ...at()])).stdout).toMatch(/deleted consumer group others/);
     expect(JSON.parse((await keel(['group', 'list', '--json', ...at()])).stdout)).toEqual({ groups: ['readers'] });
     expect((await keel(['group', 'delete', 'others', ...at()])).code).toBe(1);
+    const deletedAgain = await keel(['group', 'delete', 'others', '--json', ...at()]);
+    expect([deletedAgain.code, JSON.parse(deletedAgain.stdout)]).toEqual([1, { group: 'others', deleted: false }]);
   }, 60_000);
 
   it('a following group consumer stopped with SIGTERM (a supervisor\'s stop) commits what it printed, as Ctrl-C does', async () => {

@@ -38,7 +38,7 @@ describe('partition choice', () => {
     expect(c.choose('t', 3, enc('k'), 2)).toEqual({ ok: true, partition: 2 });
     const bad = c.choose('t', 3, null, 3);
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.error).toMatchObject({ code: 'INVALID_REQUEST', retriable: false, message: 'topic t has 3 partitions (0..2); there is no partition 3' });
+    if (!bad.ok) expect(bad.error).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: false, message: 'topic t has 3 partitions (0..2); there is no partition 3' });
     expect(c.choose('t', 3, null, -1).ok).toBe(false);
   });
 });

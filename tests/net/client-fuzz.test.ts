@@ -275,7 +275,7 @@ describe('bad input over the wire', () => {
   it('oversized and out-of-range requests get clear INVALID_ARGUMENT errors', async () => {
     const c = clientFor(addresses.get(2 as NodeId)!);
     const cases: [string, Record<string, unknown>, string, RegExp][] = [
-      ['Produce', { topic: 'x'.repeat(1 << 20), records: [record(null, 'v')] }, 'INVALID_REQUEST', /at most 249/],
+      ['Produce', { topic: 'x'.repeat(1 << 20), records: [record(null, 'v')] }, 'INVALID_TOPIC', /1 to 249 characters/],
       ['Produce', { topic: LEDGER, records: Array.from({ length: 100_001 }, () => record(null, null)) }, 'INVALID_REQUEST', /at most 100000/],
       ['Produce', { topic: LEDGER, records: [] }, 'INVALID_REQUEST', /at least one record/],
       ['Produce', { topic: LEDGER, hasPartition: true, partition: 0, records: [{ ...record(null, null), valueNull: false, value: new Uint8Array(3 << 20) }] }, 'RECORD_TOO_LARGE', /max.message.bytes/],
