@@ -47,6 +47,7 @@ export interface PartitionDescription {
   readonly partition: number;
   readonly group: GroupId;
   readonly replicas: readonly NodeId[];
+  /** The replica that last reported leading, or 0 if none has or its broker is offline. */
   readonly leader: NodeId;
   /** Replicas on fenced brokers. */
   readonly offline: readonly NodeId[];
@@ -319,7 +320,10 @@ export class MetadataState {
     const partitions = t.groups.map((g) => {
       const p = this.partitions.get(g) as PartitionRecord;
       const offline = p.replicas.filter((r) => this.brokers.get(r)?.fenced !== false);
-      return { partition: p.partition, group: g, replicas: [...p.replicas], leader: p.leader, offline, ...(p.target !== null ? { reassigningTo: [...p.target] } : {}) };
+      // A leader whose broker is offline leads nothing: none (0) until a live replica reports it leads, as
+      // Kafka shows -1, so that clients do not send their first attempt to a dead node.
+      const leader = offline.includes(p.leader) ? (0 as NodeId) : p.leader;
+      return { partition: p.partition, group: g, replicas: [...p.replicas], leader, offline, ...(p.target !== null ? { reassigningTo: [...p.target] } : {}) };
     });
     return { name, id: t.id, replicationFactor: t.replicationFactor, configs: t.configs, partitions };
   }

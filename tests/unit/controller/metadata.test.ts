@@ -257,6 +257,16 @@ describe('create, describe, list and delete topics', () => {
     for (const p of m.describeTopic('orders')?.partitions ?? []) expect(p.offline).toEqual(ids(2));
   });
 
+  it('describe names no leader for a partition whose reported leader is on a fenced broker', () => {
+    const { m, epochs } = clusterOf(3);
+    valueOf(m.applyCommand(createTopic('r1', 'orders', 1, 3)));
+    const g = groupsOf(m, 'orders')[0] as number;
+    valueOf(m.applyCommand(reportLeader(g, 2, 5)));
+    expect(m.describeTopic('orders')?.partitions[0]?.leader).toBe(2);
+    valueOf(m.applyCommand(fence(2, epochs.get(nodeId(2)) as number)));
+    expect(m.describeTopic('orders')?.partitions[0]).toMatchObject({ leader: 0, offline: [2] });
+  });
+
   it('describe of an unknown topic is undefined', () => {
     expect(new MetadataState().describeTopic('nope')).toBeUndefined();
   });
