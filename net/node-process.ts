@@ -104,18 +104,16 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   const invalid = validate(options);
   if (invalid !== null) return { ok: false, error: invalid };
   const { id } = options;
+  const dbDir = join(options.dataDir, 'db');
+  // The storage first: its LOCK says whether this node owns the data directory, and only the owner may
+  // write the log file beside it (a second node started on the same directory must not append to the
+  // running node's log). A failure is the caller's to print.
+  const opened = await (options.openStorage ?? LevelDbStorage.open)(dbDir);
+  if (!opened.ok) return { ok: false, error: `cannot open storage in ${dbDir}: ${opened.error.message}` };
   const logs = createNodeLogger({ nodeId: id, level: options.logLevel ?? 'info', ...(options.logDestination !== undefined ? { destination: options.logDestination } : {}) });
   const log = logs.logger;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const seed = options.seed ?? randomSeed();
-
-  const dbDir = join(options.dataDir, 'db');
-  const opened = await (options.openStorage ?? LevelDbStorage.open)(dbDir);
-  if (!opened.ok) {
-    log.error('cannot open storage', { dir: dbDir, code: opened.error.code, message: opened.error.message });
-    logs.flush();
-    return { ok: false, error: `cannot open storage in ${dbDir}: ${opened.error.message}` };
-  }
   const storage = opened.storage;
   const clock = new RealClock({ unrefTimers: true });
   const peers = new Map([...options.peers].filter(([p]) => p !== id));

@@ -2,7 +2,7 @@
 // one-node cluster that becomes ready and reports it through the health service, a storage failure
 // that ends the process (exit injected), and a stopped node that lets its process exit by itself.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,10 +77,13 @@ describe('startNode', () => {
     }
     const [a, b] = await reservePorts(2);
     const dir = tempDir();
-    const first = await single(a!, dir);
+    const logFile = join(dir, 'node.log');
+    const first = await single(a!, dir, { logLevel: 'info', logDestination: logFile });
     expect(first.ok).toBe(true);
-    const second = await single(b!, dir);
+    const second = await single(b!, dir, { logLevel: 'info', logDestination: logFile });
     expect(second.ok ? 'started' : second.error).toMatch(/cannot open storage/);
+    // The node that could not take the directory wrote nothing into the running node's log.
+    expect(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '').not.toMatch(/cannot open storage/);
   });
 
   it('a one-node cluster becomes ready, serves health, and stops cleanly', async () => {
