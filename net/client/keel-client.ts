@@ -17,7 +17,7 @@ import { MetadataCache } from './metadata-cache.ts';
 import { PartitionChooser } from './partition-chooser.ts';
 import { ProduceStreamConnection, type ProduceChannel } from './produce-stream.ts';
 import { Producer, type ProducerHost, type ProducerOptions } from './producer.ts';
-import { fromWireRecord, toBytes, toWireRecord, type Bytes, type FetchResult, type ProducerRecord } from './records.ts';
+import { beyondEveryTopic, fromWireRecord, toBytes, toWireRecord, wireRecordBytes, type Bytes, type FetchResult, type ProducerRecord } from './records.ts';
 import { withRetries } from './retry.ts';
 import { Subscription, type StreamControl, type StreamHandlers, type SubscribeOptions, type SubscriptionHost } from './subscription.ts';
 import {
@@ -253,6 +253,8 @@ export class KeelClient {
   async produce(topic: string, records: readonly ProducerRecord[], options: ProduceOptions = {}): Promise<ProduceResult> {
     if (records.length === 0) throw invalidRequest('a produce request needs at least one record');
     const wire = records.map(toWireRecord);
+    const tooLarge = beyondEveryTopic(wire.reduce((n, r) => n + wireRecordBytes(r), 0), 'a batch');
+    if (tooLarge !== null) throw tooLarge;
     const count = await this.router.partitionCount(topic);
     const key = options.key !== undefined && options.key !== null ? toBytes(options.key) : sharedKey(wire.map((r) => (r.keyNull ? null : r.key)));
     const choice = this.chooser.choose(topic, count, key, options.partition);

@@ -6,14 +6,13 @@
 // base sequence - across retries, so a retry after a timeout or a leader change is recognised by the
 // broker as a duplicate and answered with the original offsets.
 import { RECORDS_PER_BATCH_MAX } from '../../broker/partition/partition-service.ts';
-import { MESSAGE_BYTES_LIMIT } from '../../controller/topic-config.ts';
 import { BatchAccumulator, type Batch } from './accumulator.ts';
 import type { ClientEnv, TimerHandle } from './env.ts';
 import { closedError, invalidRequest, isKeelError, KeelError } from './errors.ts';
 import { FlushTracker } from './flush-tracker.ts';
 import { PartitionChooser } from './partition-chooser.ts';
 import type { ProduceChannel } from './produce-stream.ts';
-import { toWireRecord, wireRecordBytes, type ProducerRecord } from './records.ts';
+import { beyondEveryTopic, toWireRecord, wireRecordBytes, type ProducerRecord } from './records.ts';
 import { SequenceBook, type Assignment } from './sequences.ts';
 import { ACKS_WIRE, type Acks, type ProducerIdentity, type WireProduceRequest, type WireProduceResponse, type WireRecord } from './wire.ts';
 
@@ -179,11 +178,9 @@ export class Producer {
     } catch (e) {
       return Promise.reject(asKeelError(e));
     }
-    // Larger than any topic's max.message.bytes can be: refused here, not by gRPC's message size limit.
     const bytes = wireRecordBytes(wire);
-    if (bytes > MESSAGE_BYTES_LIMIT) {
-      return Promise.reject(new KeelError({ code: 'RECORD_TOO_LARGE', message: `a record of ${bytes} bytes is larger than any topic accepts (max.message.bytes is at most ${MESSAGE_BYTES_LIMIT})`, retriable: false }));
-    }
+    const tooLarge = beyondEveryTopic(bytes, 'a record');
+    if (tooLarge !== null) return Promise.reject(tooLarge);
     // Behind sends already waiting, never ahead of them: a partition's records keep their send order.
     if (this.blocked.length === 0 && this.flushes.pending < this.limits.bufferedRecordsMax) return this.accept(topic, wire, bytes, options);
     if (this.limits.maxBlockMs === 0) return Promise.reject(this.bufferFull());

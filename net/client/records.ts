@@ -1,6 +1,7 @@
 // Records as users write and read them, and their wire form. Keys and values may be given as strings
 // (encoded as UTF-8) or bytes; null and absent differ from empty, as in client.proto (the *_null flags).
-import { invalidRequest } from './errors.ts';
+import { MESSAGE_BYTES_LIMIT } from '../../controller/topic-config.ts';
+import { invalidRequest, KeelError } from './errors.ts';
 import type { WireFetchedRecord, WireHeader, WireRecord } from './wire.ts';
 
 export type Bytes = Uint8Array | string;
@@ -71,6 +72,15 @@ export function wireRecordBytes(r: WireRecord): number {
   let n = RECORD_OVERHEAD_BYTES + r.key.length + r.value.length;
   for (const h of r.headers) n += 8 + h.key.length * 3 + h.value.length;
   return n;
+}
+
+/**
+ * RECORD_TOO_LARGE for records of `bytes` that no topic accepts (max.message.bytes is at most
+ * MESSAGE_BYTES_LIMIT), refused before sending rather than by gRPC's message size limit; else null.
+ */
+export function beyondEveryTopic(bytes: number, what: string): KeelError | null {
+  if (bytes <= MESSAGE_BYTES_LIMIT) return null;
+  return new KeelError({ code: 'RECORD_TOO_LARGE', message: `${what} of ${bytes} bytes is larger than any topic accepts (max.message.bytes is at most ${MESSAGE_BYTES_LIMIT})`, retriable: false });
 }
 
 /** A plain Uint8Array view of decoded bytes (the decoder hands out Buffers), without copying. */

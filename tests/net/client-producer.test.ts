@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { realEnv } from '../../net/client/env.ts';
 import { FlushTracker } from '../../net/client/flush-tracker.ts';
 import { KeelError } from '../../net/client/errors.ts';
+import { KeelClient } from '../../net/client/keel-client.ts';
 import { Producer, type ProducerHost, type ProducerOptions, type SendResult } from '../../net/client/producer.ts';
 import type { ProduceChannel } from '../../net/client/produce-stream.ts';
 import { SEQUENCE_MAX, SequenceBook } from '../../net/client/sequences.ts';
@@ -315,11 +316,15 @@ describe('idempotent retries', () => {
     expect(broker.logs.get(1)).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee', 'ffff', 'gggg']);
   });
 
-  it('refuses a record larger than any topic accepts before sending it', async () => {
+  it('refuses a record larger than any topic accepts before sending it (and so does client.produce)', async () => {
     const broker = new FakeBroker();
     const { p } = producer(broker);
-    await expect(p.send('t', { value: new Uint8Array(64 * 1024 * 1024 + 1) }, { partition: 0 })).rejects.toMatchObject({ code: 'RECORD_TOO_LARGE' });
+    const huge = new Uint8Array(64 * 1024 * 1024 + 1);
+    await expect(p.send('t', { value: huge }, { partition: 0 })).rejects.toMatchObject({ code: 'RECORD_TOO_LARGE' });
     expect(broker.requests).toHaveLength(0);
+    const client = new KeelClient({ bootstrap: ['127.0.0.1:1'] }); // never reached
+    await expect(client.produce('t', [{ value: huge }])).rejects.toMatchObject({ code: 'RECORD_TOO_LARGE', message: /a batch of \d+ bytes is larger than any topic accepts/ });
+    client.close();
   });
 
   it('other partitions keep their run when one partition ends its own', async () => {
