@@ -208,9 +208,10 @@ export const SCENARIOS: readonly Scenario[] = [
     arbitrary: (t) => fc.record({
       network: fc.oneof(fc.constant(CALM_NETWORK), flakyNetwork),
       disk: crashyDisk,
-      kinds: fc.subarray(['crash', 'pause', 'partition', 'isolate', 'one-way', 'clog'] as const, { minLength: 1 }),
+      kinds: fc.subarray(['crash', 'corrupt', 'pause', 'partition', 'isolate', 'one-way', 'clog'] as const, { minLength: 1 }),
     }).chain(({ network, disk, kinds }) => {
-      const byKind = { crash: crash(3, t, { inFlight: true }), pause: fc.oneof(pause(3, t, false), pause(3, t, true)), partition: partition(3, t), isolate: isolate(3, t), 'one-way': oneWay(3, t), clog: clog(3, t) };
+      // 'corrupt': a crash after which a stored record of the node is corrupted (only on the fixed minority that may be).
+      const byKind = { crash: crash(3, t, { inFlight: true }), corrupt: crash(3, t, { corrupt: true }), pause: fc.oneof(pause(3, t, false), pause(3, t, true)), partition: partition(3, t), isolate: isolate(3, t), 'one-way': oneWay(3, t), clog: clog(3, t) };
       return base(fc.array(fc.oneof(...kinds.map((k) => byKind[k])), { minLength: 1, maxLength: 10 }), { network, disk });
     }),
   },
