@@ -191,24 +191,10 @@ export class KeelNode {
 
   createTopic(req: CreateTopicRequest, done: (r: AdminResult<TopicDescription>) => void): void {
     if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
-    const overBudget = this.replicaBudgetExceeded(req.partitions, req.replicationFactor);
-    if (overBudget !== null) return done(adminError('INVALID_PARTITIONS', overBudget));
-    this.controller.write({ type: 'create-topic', requestId: req.requestId, name: req.name, partitions: req.partitions, replicationFactor: req.replicationFactor, configs: req.configs ?? {} }, (r) => done(r as AdminResult<TopicDescription>));
-  }
-
-  /**
-   * Why a topic of this size would take the cluster past PARTITION_REPLICAS_PER_BROKER_MAX, or null. Checked
-   * here on this node's image, before proposing (not when the command applies, so logs written before the
-   * limit existed replay the same): a create racing another may pass it, a soft bound as intended.
-   */
-  private replicaBudgetExceeded(partitions: unknown, rf: unknown): string | null {
-    if (typeof partitions !== 'number' || typeof rf !== 'number') return null; // the controller refuses the shape
-    const brokers = [...this.metadata.brokers.values()].filter((b) => !b.decommissioned).length;
-    let replicas = 0;
-    for (const p of this.metadata.partitions.values()) replicas += p.replicas.length;
-    const budget = brokers * PARTITION_REPLICAS_PER_BROKER_MAX;
-    if (replicas + partitions * rf <= budget) return null;
-    return `${partitions} partitions x ${rf} replicas would take the cluster to ${replicas + partitions * rf} partition replicas; ${brokers} broker${brokers === 1 ? '' : 's'} take at most ${budget} (${PARTITION_REPLICAS_PER_BROKER_MAX} each)`;
+    this.controller.write({
+      type: 'create-topic', requestId: req.requestId, name: req.name, partitions: req.partitions, replicationFactor: req.replicationFactor, configs: req.configs ?? {},
+      replicasPerBrokerMax: PARTITION_REPLICAS_PER_BROKER_MAX,
+    }, (r) => done(r as AdminResult<TopicDescription>));
   }
 
   deleteTopic(req: { readonly requestId: string; readonly name: string }, done: (r: AdminResult<{ deleted: string }>) => void): void {

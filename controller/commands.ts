@@ -12,7 +12,12 @@ export type Command =
   | { readonly type: 'unfence-broker'; readonly broker: NodeId; readonly epoch: number }
   | { readonly type: 'shutdown-broker'; readonly broker: NodeId; readonly epoch: number }
   | { readonly type: 'decommission-broker'; readonly requestId: string; readonly broker: NodeId }
-  | { readonly type: 'create-topic'; readonly requestId: string; readonly name: string; readonly partitions: number; readonly replicationFactor: number; readonly configs: Readonly<Record<string, unknown>> }
+  /**
+   * `replicasPerBrokerMax`: the bound on partition replicas per broker the proposer asks for, enforced when
+   * the command applies (so a retry under the same request id gets the same answer); absent in commands
+   * logged before the bound existed, which apply as they did.
+   */
+  | { readonly type: 'create-topic'; readonly requestId: string; readonly name: string; readonly partitions: number; readonly replicationFactor: number; readonly configs: Readonly<Record<string, unknown>>; readonly replicasPerBrokerMax?: number }
   | { readonly type: 'delete-topic'; readonly requestId: string; readonly name: string }
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
@@ -71,7 +76,8 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
       return isStr(d['requestId']) && isId(d['broker']) ? (d as Command) : undefined;
     case 'create-topic':
       // The name and numbers are validated at apply (with stable error codes); here only the shape.
-      return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['partitions'] === 'number' && typeof d['replicationFactor'] === 'number' && typeof d['configs'] === 'object' && d['configs'] !== null ? (d as Command) : undefined;
+      return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['partitions'] === 'number' && typeof d['replicationFactor'] === 'number' && typeof d['configs'] === 'object' && d['configs'] !== null
+        && (d['replicasPerBrokerMax'] === undefined || isCount(d['replicasPerBrokerMax'])) ? (d as Command) : undefined;
     case 'delete-topic':
       return isStr(d['requestId']) && typeof d['name'] === 'string' ? (d as Command) : undefined;
     case 'report-leader':

@@ -173,7 +173,7 @@ export class MetadataState {
       case 'decommission-broker':
         return this.decommission(c.broker);
       case 'create-topic':
-        return this.createTopic(c.name, c.partitions, c.replicationFactor, c.configs);
+        return this.createTopic(c.name, c.partitions, c.replicationFactor, c.configs, c.replicasPerBrokerMax);
       case 'delete-topic':
         return this.deleteTopic(c.name);
       case 'report-leader': {
@@ -252,13 +252,15 @@ export class MetadataState {
     return l;
   }
 
-  private createTopic(name: string, partitions: number, rf: number, configs: Readonly<Record<string, unknown>>): ApplyResult {
+  private createTopic(name: string, partitions: number, rf: number, configs: Readonly<Record<string, unknown>>, replicasPerBrokerMax: number | undefined): ApplyResult {
     const invalid: AdminError | null = validateTopicName(name) ?? validatePartitions(partitions);
     if (invalid !== null) return { ok: false, error: invalid };
     if (this.topics.has(name)) return adminError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
     const eligible = this.eligibleBrokers();
     const badRf = validateReplicationFactor(rf, eligible.length);
     if (badRf !== null) return { ok: false, error: badRf };
+    const overBudget = replicasPerBrokerMax === undefined ? null : this.replicaBudgetExceeded(partitions * rf, replicasPerBrokerMax);
+    if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${partitions} partitions x ${rf} replicas: ${overBudget}`);
     const cfg = resolveTopicConfig(configs, rf);
     if (!cfg.ok) return cfg;
     const assignment = placePartitions(eligible, this.load(), partitions, rf);
@@ -271,6 +273,16 @@ export class MetadataState {
     this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
     this.changed();
     return ok(this.describeTopic(name));
+  }
+
+  /** Why `more` partition replicas would take the cluster past `perBrokerMax` per registered broker, or null. */
+  private replicaBudgetExceeded(more: number, perBrokerMax: number): string | null {
+    const brokers = [...this.brokers.values()].filter((b) => !b.decommissioned).length;
+    let replicas = more;
+    for (const p of this.partitions.values()) replicas += p.replicas.length;
+    const budget = brokers * perBrokerMax;
+    if (replicas <= budget) return null;
+    return `the cluster would hold ${replicas} partition replicas; ${brokers} broker${brokers === 1 ? '' : 's'} take at most ${budget} (${perBrokerMax} each)`;
   }
 
   private deleteTopic(name: string): ApplyResult {

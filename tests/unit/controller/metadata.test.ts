@@ -177,6 +177,20 @@ describe('create, describe, list and delete topics', () => {
     expect(image(m)).toEqual(before);
   });
 
+  it('refuses a topic past the proposer\'s bound on partition replicas per broker, counting the topics there; a command without the bound (logged before it existed) applies as it did', () => {
+    const { m } = clusterOf(3);
+    const bounded = (requestId: string, name: string, partitions: number): Command => ({ type: 'create-topic', requestId, name, partitions, replicationFactor: 3, configs: {}, replicasPerBrokerMax: 4 });
+    valueOf(m.applyCommand(bounded('r1', 'a', 3))); // 9 of 12 replicas
+    const before = image(m);
+    const { r, bumped } = step(m, bounded('r2', 'b', 2));
+    expect(codeOf(r)).toBe('INVALID_PARTITIONS');
+    expect(r.ok ? '' : r.error.message).toBe('2 partitions x 3 replicas: the cluster would hold 15 partition replicas; 3 brokers take at most 12 (4 each)');
+    expect(bumped).toBe(0);
+    expect(image(m)).toEqual(before);
+    valueOf(m.applyCommand(bounded('r3', 'c', 1))); // 12 of 12
+    valueOf(m.applyCommand(createTopic('r4', 'old', 5, 3)));
+  });
+
   it.each([
     ['INVALID_TOPIC', createTopic('r', 'bad/name', 1, 1)],
     ['INVALID_TOPIC', createTopic('r', '', 1, 1)],
