@@ -5,7 +5,7 @@
 // partition is tailed on its own Subscribe stream and records come as they commit, partitions
 // interleaved. One partition's records always come in offset order. As a group, the reader commits what
 // it processed (group-progress.ts).
-import type { TimerHandle } from './env.ts';
+import type { ClientEnv, TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
 import { GroupProgress, type GroupHost } from './group-progress.ts';
 import { mergeTails, type Arrival } from './merge-tails.ts';
@@ -85,9 +85,10 @@ export class Consumer {
     const { cursors, progress } = await this.start(topic, options);
     let failure: unknown;
     const arrivals = options.follow === true ? this.tail(topic, cursors, options) : this.toEnd(topic, cursors, options);
+    const idle = progress === null ? null : new IdleCommits(this.host.env, progress);
     try {
       for (;;) {
-        const next = await this.nextArrival(arrivals.next(), progress);
+        const next = await (idle === null ? arrivals.next() : idle.next(arrivals.next()));
         if (next.done === true) return;
         const a = next.value;
         yield { ...a.record, topic, partition: a.partition };
@@ -100,26 +101,10 @@ export class Consumer {
       failure = e;
       throw e;
     } finally {
+      idle?.stop();
       await arrivals.return(undefined);
       // A failed final commit is the read's error, unless the read already failed with its own.
       if (progress !== null) await progress.commit().catch((e: unknown) => { if (failure === undefined) throw e; });
-    }
-  }
-
-  /**
-   * The next arrival. While waiting for it, progress made before comes due for its periodic commit and
-   * is committed then: a reader that sits at the log end has its last records committed, not only at exit.
-   */
-  private async nextArrival<T>(next: Promise<T>, progress: GroupProgress | null): Promise<T> {
-    for (;;) {
-      const waitMs = progress?.msUntilDue();
-      if (progress === null || waitMs === undefined) return next;
-      let timer: TimerHandle | undefined;
-      const due = new Promise<typeof COMMIT_DUE>((resolve) => { timer = this.host.env.setTimer(() => resolve(COMMIT_DUE), waitMs); });
-      const first = await Promise.race([next, due]);
-      if (timer !== undefined) this.host.env.clearTimer(timer);
-      if (first !== COMMIT_DUE) return first;
-      await progress.commitPeriodically();
     }
   }
 
@@ -186,5 +171,38 @@ export class Consumer {
       return { partition, offset, end: o.highWatermark, emptyFetches: 0 };
     }));
     return { cursors, progress };
+  }
+}
+
+/**
+ * A group reader's commits while it waits for records: progress made before comes due for its periodic
+ * commit and is committed then, so a reader that sits at the log end has its last records committed, not
+ * only at exit. One timer per interval, shared by every wait (records that flow never arm one each).
+ */
+class IdleCommits {
+  private due: Promise<typeof COMMIT_DUE> | null = null;
+  private timer: TimerHandle | null = null;
+
+  constructor(private readonly env: ClientEnv, private readonly progress: GroupProgress) {}
+
+  /** `arrival`, committing due progress while it is awaited. */
+  async next<T>(arrival: Promise<T>): Promise<T> {
+    for (;;) {
+      if (this.due === null) {
+        const waitMs = this.progress.msUntilDue();
+        if (waitMs === undefined) return arrival;
+        this.due = new Promise((resolve) => { this.timer = this.env.setTimer(() => resolve(COMMIT_DUE), waitMs); });
+      }
+      const first = await Promise.race([arrival, this.due]);
+      if (first !== COMMIT_DUE) return first;
+      this.due = null;
+      this.timer = null;
+      // Records that flowed meanwhile may have been committed and restarted the interval: then wait again.
+      if (this.progress.msUntilDue() === 0) await this.progress.commitPeriodically();
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.env.clearTimer(this.timer);
   }
 }

@@ -69,7 +69,7 @@ export class GroupProgress {
    */
   msUntilDue(): number | undefined {
     const { intervalMs } = this.options;
-    if (intervalMs <= 0 || this.moved().size === 0) return undefined;
+    if (intervalMs <= 0 || !this.anyMoved()) return undefined;
     return Math.max(0, this.lastCommitMs + intervalMs - this.host.env.now());
   }
 
@@ -85,6 +85,11 @@ export class GroupProgress {
     if (moved.size === 0) return;
     const stored = await this.host.commitOffsets(this.group, this.topic, moved, { topicId: this.topicId });
     for (const [partition, offset] of moved) this.committed.set(partition, stored.get(partition) ?? offset);
+  }
+
+  private anyMoved(): boolean {
+    for (const [partition, offset] of this.position) if (offset > (this.committed.get(partition) ?? -1)) return true;
+    return false;
   }
 
   /** Partitions whose position is past the group's committed offset, with the position. */
