@@ -26,8 +26,6 @@ export class ReadOnlyQueue {
   private readonly pending = new Map<string, Pending>();
   /** Round tokens in arrival order. Invariant: same keys as `pending`. */
   private queue: string[] = [];
-  /** Contexts of the queued requests (a context queued twice could not tell its two answers apart). */
-  private readonly contexts = new Set<string>();
   /** Rounds started by this queue; never reset, so no token repeats within a term. */
   private rounds = 0;
 
@@ -45,11 +43,12 @@ export class ReadOnlyQueue {
    * heartbeats carry), or undefined if the queue is full or the context is already queued.
    */
   add(term: Term, index: Index, req: ReadRequest): string | undefined {
-    if (this.contexts.has(req.context) || this.queue.length >= this.requestsMax) return undefined;
+    if (this.queue.length >= this.requestsMax) return undefined;
+    // A context queued twice could not tell its two answers apart.
+    for (const p of this.pending.values()) if (p.req.context === req.context) return undefined;
     const round = `${term}.${++this.rounds}`;
     this.pending.set(round, { req, index, acks: new Map() });
     this.queue.push(round);
-    this.contexts.add(req.context);
     return round;
   }
 
@@ -71,7 +70,6 @@ export class ReadOnlyQueue {
     for (const token of done) {
       const p = this.pending.get(token) as Pending;
       this.pending.delete(token);
-      this.contexts.delete(p.req.context);
       out.push({ req: p.req, index: p.index });
     }
     return out;
@@ -86,7 +84,6 @@ export class ReadOnlyQueue {
   clear(): ReadRequest[] {
     const reqs = this.queue.map((token) => (this.pending.get(token) as Pending).req);
     this.pending.clear();
-    this.contexts.clear();
     this.queue = [];
     return reqs;
   }
