@@ -259,11 +259,12 @@ export class MetadataState {
     const eligible = this.eligibleBrokers();
     const badRf = validateReplicationFactor(rf, eligible.length);
     if (badRf !== null) return { ok: false, error: badRf };
-    const overBudget = replicasPerBrokerMax === undefined ? null : this.replicaBudgetExceeded(partitions * rf, replicasPerBrokerMax);
+    const load = this.load();
+    const overBudget = replicasPerBrokerMax === undefined ? null : this.replicaBudgetExceeded(load, partitions * rf, replicasPerBrokerMax);
     if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${partitions} partitions x ${rf} replicas: ${overBudget}`);
     const cfg = resolveTopicConfig(configs, rf);
     if (!cfg.ok) return cfg;
-    const assignment = placePartitions(eligible, this.load(), partitions, rf);
+    const assignment = placePartitions(eligible, load, partitions, rf);
     const groups: GroupId[] = [];
     assignment.forEach((replicas, partition) => {
       const group = this.nextGroup++;
@@ -275,11 +276,11 @@ export class MetadataState {
     return ok(this.describeTopic(name));
   }
 
-  /** Why `more` partition replicas would take the cluster past `perBrokerMax` per registered broker, or null. */
-  private replicaBudgetExceeded(more: number, perBrokerMax: number): string | null {
+  /** Why `more` partition replicas on top of `load` would take the cluster past `perBrokerMax` per registered broker, or null. */
+  private replicaBudgetExceeded(load: ReadonlyMap<NodeId, BrokerLoad>, more: number, perBrokerMax: number): string | null {
     const brokers = [...this.brokers.values()].filter((b) => !b.decommissioned).length;
     let replicas = more;
-    for (const p of this.partitions.values()) replicas += p.replicas.length;
+    for (const l of load.values()) replicas += l.replicas;
     const budget = brokers * perBrokerMax;
     if (replicas <= budget) return null;
     return `the cluster would hold ${replicas} partition replicas; ${brokers} broker${brokers === 1 ? '' : 's'} take at most ${budget} (${perBrokerMax} each)`;
