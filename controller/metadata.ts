@@ -6,7 +6,7 @@ import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
 import { GroupOffsets, validateGroupId, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
-import { resolveTopicConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
+import { resolveTopicConfig, topicNameCollisionKey, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
 export interface BrokerRecord {
   readonly id: NodeId;
@@ -256,6 +256,8 @@ export class MetadataState {
     const invalid: AdminError | null = validateTopicName(name) ?? validatePartitions(partitions);
     if (invalid !== null) return { ok: false, error: invalid };
     if (this.topics.has(name)) return adminError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
+    const collides = this.collidingTopic(name);
+    if (collides !== undefined) return adminError('INVALID_TOPIC', `topic "${name}" collides with existing topic "${collides}" ('.' and '_' are the same in a topic's metrics)`);
     const eligible = this.eligibleBrokers();
     const badRf = validateReplicationFactor(rf, eligible.length);
     if (badRf !== null) return { ok: false, error: badRf };
@@ -274,6 +276,12 @@ export class MetadataState {
     this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
     this.changed();
     return ok(this.describeTopic(name));
+  }
+
+  private collidingTopic(name: string): string | undefined {
+    const key = topicNameCollisionKey(name);
+    for (const existing of this.topics.keys()) if (topicNameCollisionKey(existing) === key) return existing;
+    return undefined;
   }
 
   /** Why `more` partition replicas on top of `load` would take the cluster past `perBrokerMax` per registered broker, or null. */

@@ -41,6 +41,14 @@ export function validateTopicName(name: unknown): AdminError | null {
   return null;
 }
 
+/**
+ * Names that differ only in '.' against '_' collide (as Kafka refuses them): metrics and tools that
+ * turn one into the other would mix the two topics up.
+ */
+export function topicNameCollisionKey(name: string): string {
+  return name.replaceAll('.', '_');
+}
+
 export function validatePartitions(n: unknown): AdminError | null {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > PARTITIONS_MAX) {
     return { code: 'INVALID_PARTITIONS', message: `partitions must be an integer from 1 to ${PARTITIONS_MAX}, got ${String(n)}` };

@@ -177,6 +177,21 @@ describe('create, describe, list and delete topics', () => {
     expect(image(m)).toEqual(before);
   });
 
+  it('INVALID_TOPIC for a name that differs from an existing one only in \'.\' against \'_\' (as Kafka), and nothing changes', () => {
+    const { m } = clusterOf(1);
+    valueOf(m.applyCommand(createTopic('r1', 'orders.eu_west', 1, 1)));
+    const before = image(m);
+    for (const [k, name] of ['orders_eu_west', 'orders.eu.west', 'orders_eu.west'].entries()) {
+      const { r, bumped } = step(m, createTopic(`r${k + 2}`, name, 1, 1));
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_TOPIC', message: expect.stringMatching(/collides with existing topic "orders\.eu_west"/) as unknown } });
+      expect(bumped).toBe(0);
+    }
+    expect(image(m)).toEqual(before);
+    valueOf(m.applyCommand(createTopic('r9', 'orders-eu-west', 1, 1))); // '-' is its own character
+    valueOf(m.applyCommand(deleteTopic('r10', 'orders.eu_west')));
+    valueOf(m.applyCommand(createTopic('r11', 'orders_eu_west', 1, 1))); // free again once the other is gone
+  });
+
   it('refuses a topic past the proposer\'s bound on partition replicas per broker, counting the topics there; a command without the bound (logged before it existed) applies as it did', () => {
     const { m } = clusterOf(3);
     const bounded = (requestId: string, name: string, partitions: number): Command => ({ type: 'create-topic', requestId, name, partitions, replicationFactor: 3, configs: {}, replicasPerBrokerMax: 4 });
