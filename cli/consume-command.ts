@@ -2,9 +2,10 @@
 // records as they come, from every partition (or one), values (or JSON lines with --json), until --max
 // records or until interrupted. With --group it starts where the group's committed offsets say and commits
 // what it printed (every second while records flow, and on the way out), so the next run with the group
-// resumes after it (at least once: a record printed just before a crash is printed again).
+// resumes after it (at least once: a record printed just before a crash is printed again). With --timeout it
+// also stops once no record has come for that long (as Kafka's console consumer's --timeout-ms).
 import type { Command } from 'commander';
-import { clientOptions, nonNegativeInt, positiveInt, withClient, type ClientOptions } from './client-command.ts';
+import { clientOptions, nonNegativeInt, positiveInt, positiveSeconds, withClient, type ClientOptions } from './client-command.ts';
 import { fail } from './output.ts';
 import { printable, recordJson } from './value-format.ts';
 
@@ -14,7 +15,7 @@ const COMMIT_EVERY_MS = 1_000;
 type ConsumeOptions = ClientOptions & { fromBeginning?: boolean; partition?: string; offset?: string; group?: string; max?: string };
 
 export function addConsumeCommand(program: Command): void {
-  clientOptions(program.command('consume <topic>').description('print committed records of a topic'), { json: 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}', timeout: 'give up on a request after this long' })
+  clientOptions(program.command('consume <topic>').description('print committed records of a topic'), { json: 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}', timeout: 'stop when no record has come for this long (and give up on a request after it)' })
     .option('--from-beginning', 'start at the earliest offset (default: only new records)')
     .option('--partition <p>', 'read only this partition')
     .option('--offset <o>', 'start at this offset (with --partition)')
@@ -29,6 +30,8 @@ export function addConsumeCommand(program: Command): void {
       // Ctrl-C, or a stop from a supervisor (systemd, docker, timeout): either way the group's progress is committed.
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
+      const idleMs = positiveSeconds(o.timeout, 'timeout');
+      const idle = idleMs === undefined ? undefined : setTimeout(() => stop.abort(), idleMs);
       const records = c.consumer().read(topic, {
         ...(partition === undefined ? {} : { partitions: [partition] }),
         from: offset ?? (o.fromBeginning === true ? 'earliest' : 'latest'),
@@ -39,9 +42,14 @@ export function addConsumeCommand(program: Command): void {
         onCommitError: (e: unknown) => console.error(`warning: commit for group ${o.group} failed: ${e instanceof Error ? e.message : String(e)}`),
         signal: stop.signal,
       });
-      for await (const r of records) {
-        if (o.json === true) console.log(JSON.stringify(recordJson(topic, r.partition, r)));
-        else console.log(printable(r.value).text ?? '');
+      try {
+        for await (const r of records) {
+          idle?.refresh();
+          if (o.json === true) console.log(JSON.stringify(recordJson(topic, r.partition, r)));
+          else console.log(printable(r.value).text ?? '');
+        }
+      } finally {
+        clearTimeout(idle);
       }
     }));
 }
