@@ -1,7 +1,8 @@
 // `keel produce TOPIC [--key K] [--partition P]`: one record per line of stdin, sent with the idempotent
 // producer (batched, pipelined). With --json, one line per acknowledged record
-// {topic, partition, offset, key, value}; a record that was not acknowledged prints an error line and
-// the exit code is non-zero (DESIGN.md §8).
+// {topic, partition, offset, key, value}; a record that was not acknowledged prints an error line
+// {error: {code, message}, line, value} (the line's number, and its value cut at 100 characters) and the
+// exit code is non-zero (DESIGN.md §8).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { clientOptions, errorCode, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
@@ -9,6 +10,8 @@ import { clientOptions, errorCode, nonNegativeInt, withClient, type ClientOption
 const encoder = new TextEncoder();
 /** Lines sent and not yet answered before `keel produce` stops reading stdin for a moment. */
 const UNANSWERED_LINES_MAX = 50_000;
+/** How much of a refused line its JSON error line repeats: a 10 MB line is not worth printing again. */
+const ECHOED_CHARS_MAX = 100;
 
 export function addProduceCommand(program: Command): void {
   clientOptions(program.command('produce <topic>').description('produce one record per line of standard input'), { json: 'one JSON line per acknowledged record', timeout: 'give up on a record after this long' })
@@ -27,8 +30,10 @@ export function addProduceCommand(program: Command): void {
       let failed = 0;
       const partitions = new Set<number>();
       let pending: Promise<void>[] = [];
+      let lineNumber = 0;
       const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of lines) {
+        const at = ++lineNumber;
         // Reading stops while this many records are unanswered: a large file must not become a queue
         // of waiting sends in memory (the producer itself holds at most bufferedRecordsMax).
         if (pending.length >= UNANSWERED_LINES_MAX) {
@@ -42,8 +47,8 @@ export function addProduceCommand(program: Command): void {
         }, (e: unknown) => {
           failed++;
           const message = e instanceof Error ? e.message : String(e);
-          if (o.json) console.log(JSON.stringify({ error: { code: errorCode(e), message }, value: line }));
-          else if (failed <= 5) console.error(`error: record not acknowledged: ${message} (${errorCode(e)})`);
+          if (o.json) console.log(JSON.stringify({ error: { code: errorCode(e), message }, line: at, ...echoed(line) }));
+          else if (failed <= 5) console.error(`error: line ${at} not acknowledged: ${message} (${errorCode(e)})`);
         }));
       }
       await producer.flush();
@@ -52,4 +57,9 @@ export function addProduceCommand(program: Command): void {
       if (!o.json) console.error(`${acked} record${acked === 1 ? '' : 's'} acknowledged by ${topic}${partitions.size > 0 ? ` (partitions ${[...partitions].sort((a, b) => a - b).join(',')})` : ''}${failed > 0 ? `, ${failed} failed` : ''}`);
       if (failed > 0) process.exitCode = 1;
     }));
+}
+
+/** The start of a refused line, marked when cut. */
+function echoed(line: string): { value: string; truncated?: true } {
+  return line.length <= ECHOED_CHARS_MAX ? { value: line } : { value: line.slice(0, ECHOED_CHARS_MAX), truncated: true };
 }

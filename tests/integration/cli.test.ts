@@ -176,6 +176,18 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(described.partitions.map((p) => p.committed)).toEqual([3]);
   }, 60_000);
 
+  it('consume --timeout stops once no record has come for that long, committing the group\'s progress', async () => {
+    expect((await keel(['topic', 'create', 'cli-idle', '--partitions', '2', ...at()])).code).toBe(0);
+    expect((await keel(['produce', 'cli-idle', ...at()], 'i0\ni1\ni2\n')).code).toBe(0);
+    const startedMs = Date.now();
+    const consumed = await keel(['consume', 'cli-idle', '--group', 'idle', '--from-beginning', '--timeout', '1.5', ...at()]);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.stdout.trim().split('\n').sort()).toEqual(['i0', 'i1', 'i2']);
+    expect(Date.now() - startedMs).toBeLessThan(15_000);
+    const described = JSON.parse((await keel(['group', 'describe', 'idle', '--json', ...at()])).stdout) as { partitions: { committed: number }[] };
+    expect(described.partitions.reduce((n, p) => n + p.committed, 0)).toBe(3);
+  }, 60_000);
+
   it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {
     const count = 120_000; // past the producer's bufferedRecordsMax (100,000)
     const created = await keel(['topic', 'create', 'cli-big', '--partitions', '3', ...at()]);
@@ -206,6 +218,17 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const tooLarge = await keel(['produce', 'cli-small', ...at()], `${'x'.repeat(1_000)}\n`);
     expect(tooLarge.code).not.toBe(0);
     expect(tooLarge.stderr).toMatch(/RECORD_TOO_LARGE|too large/i);
+    // With --json the refused line is named by its number, and only its start is repeated.
+    const tooLargeJson = await keel(['produce', 'cli-small', '--json', ...at()], `fits\n${'y'.repeat(100_000)}\n`);
+    expect(tooLargeJson.code).toBe(1);
+    const [fits, refused] = tooLargeJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(fits).toMatchObject({ value: 'fits', offset: 0 });
+    expect(refused).toEqual({ error: { code: 'RECORD_TOO_LARGE', message: expect.any(String) as unknown }, line: 2, value: 'y'.repeat(100), truncated: true });
+    // Names that differ only in '.' against '_' collide, as in Kafka.
+    expect((await keel(['topic', 'create', 'cli.dotted', '--partitions', '1', ...at()])).code).toBe(0);
+    const collides = await keel(['topic', 'create', 'cli_dotted', '--partitions', '1', ...at()]);
+    expect(collides.code).toBe(1);
+    expect(collides.stderr).toMatch(/collides with existing topic "cli\.dotted".*INVALID_TOPIC/);
     const badConfig = await keel(['topic', 'create', 'cli-bad-config', '--config', 'no.such.config=1', ...at()]);
     expect(badConfig.code).not.toBe(0);
     expect(badConfig.stderr).toMatch(/INVALID_CONFIG|config/i);
