@@ -2,9 +2,9 @@
 // checkers, a fault schedule in the safety phase, then a heal phase in which the cluster must recover
 // (liveness), and final durability checks once it has converged.
 import type { RaftTuning } from '../broker/node-host.ts';
-import type { ReplicaOptions } from '../broker/replica.ts';
+import type { Replica, ReplicaOptions } from '../broker/replica.ts';
 import type { PlantedBugs } from '../raft/config.ts';
-import { nodeId, type ConfChange, type NodeId } from '../raft/types.ts';
+import { nodeId, type ConfChange, type ConfState, type NodeId } from '../raft/types.ts';
 import { REGISTER_GROUP, RaftApp } from './apps/raft-app.ts';
 import type { AppliedPayloads } from './apps/register-machine.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
@@ -78,14 +78,13 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   };
   const leader = (): NodeId | undefined => ids.find((id) => world.proc(id).up && app(id)?.host.replica(REGISTER_GROUP)?.isLeader === true);
 
-  const members = new Set<NodeId>(voters);
   let healed = false;
   const faults: FaultContext = {
     world,
     leader,
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => world.proc(id).disk.corrupt((k) => k.startsWith('g/')),
-    membership: () => replaceVoter(world, ids, members, leader, app),
+    membership: () => replaceVoter(world, ids, leader, app),
     baseNetwork: spec.network,
     active: () => !healed,
   };
@@ -110,9 +109,10 @@ export function runRaft(spec: RaftRunSpec): RunResult {
     workload.stopIssuing();
     settle(world, ids, app, 5_000);
     const machines = new Map<NodeId, AppliedPayloads>();
+    const final = finalMembers(ids, app);
     for (const id of ids) {
       const m = app(id)?.machine();
-      if (m !== undefined && members.has(id)) machines.set(id, m);
+      if (m !== undefined && final.has(id)) machines.set(id, m);
     }
     violations.push(...workload.durabilityViolations(machines));
     violations.push(...checker.violations);
@@ -177,18 +177,40 @@ function settle(world: World, ids: readonly NodeId[], app: (id: NodeId) => RaftA
  * Replaces one voter of the register group by a node outside it, the way reassignment does: the new
  * node joins as a learner, is promoted, then the old voter is removed, all through the leader.
  */
-function replaceVoter(world: World, ids: readonly NodeId[], members: Set<NodeId>, leader: () => NodeId | undefined, app: (id: NodeId) => RaftApp | undefined): void {
+/**
+ * The group's members as its most advanced replica applied them. Not what the membership changes' proposers
+ * heard: a change whose proposer crashed may still be committed by the next leader.
+ */
+function finalMembers(ids: readonly NodeId[], app: (id: NodeId) => RaftApp | undefined): Set<NodeId> {
+  let newest: Replica | undefined;
+  for (const id of ids) {
+    const r = app(id)?.host.replica(REGISTER_GROUP);
+    if (r !== undefined && (newest === undefined || r.appliedIndex > newest.appliedIndex)) newest = r;
+  }
+  return newest === undefined ? new Set() : membersOf(newest.confState);
+}
+
+/** Every node a configuration replicates to, joint or not. */
+function membersOf(c: ConfState): Set<NodeId> {
+  return new Set([...c.voters, ...c.learners, ...c.votersOutgoing, ...c.learnersNext]);
+}
+
+function replaceVoter(world: World, ids: readonly NodeId[], leader: () => NodeId | undefined, app: (id: NodeId) => RaftApp | undefined): void {
   const lead = leader();
   if (lead === undefined) return;
+  const leaderApp = app(lead);
+  // The configuration the leader applied: a change whose proposer crashed may have been committed since.
+  const conf = leaderApp?.host.replica(REGISTER_GROUP)?.confState;
+  if (leaderApp === undefined || conf === undefined) return;
+  const members = membersOf(conf);
   const outside = ids.filter((id) => !members.has(id) && world.proc(id).up);
-  const removable = [...members].filter((id) => id !== lead);
+  const removable = conf.voters.filter((id) => id !== lead);
   if (outside.length === 0 || removable.length === 0) return;
   const rng = world.rngs.faults;
   const add = rng.pick(outside);
   const remove = rng.pick(removable);
-  const leaderApp = app(lead);
   const newApp = app(add);
-  if (leaderApp === undefined || newApp === undefined) return;
+  if (newApp === undefined) return;
   if (newApp.host.replica(REGISTER_GROUP) === undefined) newApp.host.joinGroup(REGISTER_GROUP);
   const change = (cc: ConfChange, then: () => void): void => {
     const l = leader();
@@ -197,9 +219,6 @@ function replaceVoter(world: World, ids: readonly NodeId[], members: Set<NodeId>
     a.proposeConfChange(cc, (o) => { if (o.ok) then(); });
   };
   change({ transition: 'auto', changes: [{ type: 'addLearner', nodeId: add }], context: 'learner' }, () => {
-    members.add(add);
-    world.sched.after(500, () => change({ transition: 'auto', changes: [{ type: 'addNode', nodeId: add }, { type: 'removeNode', nodeId: remove }], context: 'swap' }, () => {
-      members.delete(remove);
-    }));
+    world.sched.after(500, () => change({ transition: 'auto', changes: [{ type: 'addNode', nodeId: add }, { type: 'removeNode', nodeId: remove }], context: 'swap' }, () => {}));
   });
 }

@@ -8,6 +8,9 @@ import { RaftApp } from '../apps/raft-app.ts';
 import type { AppliedPayloads } from '../apps/register-machine.ts';
 import { EV, type World } from '../world.ts';
 
+/** Longest pause between a client's tries while it looks for the leader. */
+const REDIRECT_BACKOFF_MS_MAX = 100;
+
 export interface ClientOptions {
   readonly clients: number;
   readonly requestTimeoutMs: number;
@@ -107,11 +110,12 @@ export class RaftWorkload {
           if (o.ok) {
             this.leaderHint = target;
             finish('ok', o.index);
-          } else if ((o.code === 'NOT_LEADER' || o.code === 'GROUP_STOPPED') && redirects < 5) {
-            // Refused before anything was appended: safe to send the same payload elsewhere.
+          } else if ((o.code === 'NOT_LEADER' || o.code === 'GROUP_STOPPED') && w.now - op.invokedAtMs < this.options.requestTimeoutMs) {
+            // Refused before anything was appended: safe to send the same payload elsewhere. A client keeps
+            // looking for the leader until its request times out (an election can outlast a few tries).
             this.leaderHint = o.leader !== NONE && o.leader !== target ? o.leader : NONE;
             answered = true;
-            w.sched.after(20 + redirects * 20, () => this.attempt(op, redirects + 1));
+            w.sched.after(Math.min(20 + redirects * 20, REDIRECT_BACKOFF_MS_MAX), () => this.attempt(op, redirects + 1));
           } else if (o.code === 'PROPOSAL_LOST' || o.code === 'NOT_LEADER' || o.code === 'GROUP_STOPPED' || o.code === 'TRANSFER_IN_PROGRESS' || o.code === 'UNCOMMITTED_LIMIT') {
             this.leaderHint = NONE;
             finish('fail');
