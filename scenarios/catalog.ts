@@ -99,6 +99,11 @@ function clog(n: number, safetyMs: number): fc.Arbitrary<FaultEvent> {
   return fc.record({ atMs: at(safetyMs), from: target(n), to: target(n), ms: ms(50, 5_000) }).map((c) => ({ ...c, kind: 'clog' as const }));
 }
 
+/** Raft system: a voter replaced by a spare node (learner, then promote and remove); keel: a broker decommissioned. */
+function membershipChange(safetyMs: number): fc.Arbitrary<FaultEvent> {
+  return fc.record({ atMs: at(safetyMs) }).map((m) => ({ ...m, kind: 'membership' as const, action: 'replace-voter' as const }));
+}
+
 const events = (arb: fc.Arbitrary<FaultEvent>, maxLength: number): fc.Arbitrary<FaultEvent[]> => fc.array(arb, { minLength: 1, maxLength });
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -167,7 +172,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'membership-change-under-faults',
     description: 'voters replaced (learner, promote, remove) while nodes crash and partitions come and go',
     arbitrary: (t) => base(fc.tuple(
-      fc.array(fc.record({ atMs: at(t) }).map((m) => ({ ...m, kind: 'membership' as const, action: 'replace-voter' as const })), { minLength: 1, maxLength: 3 }),
+      fc.array(membershipChange(t), { minLength: 1, maxLength: 3 }),
       fc.array(fc.oneof(crash(5, t), partition(5, t), isolate(5, t), pause(5, t, false)), { maxLength: 5 }),
     ).map(([m, f]) => [...m, ...f]), { nodes: 5, voters: 3 }),
   },
@@ -208,11 +213,17 @@ export const SCENARIOS: readonly Scenario[] = [
     arbitrary: (t) => fc.record({
       network: fc.oneof(fc.constant(CALM_NETWORK), flakyNetwork),
       disk: crashyDisk,
-      kinds: fc.subarray(['crash', 'corrupt', 'pause', 'partition', 'isolate', 'one-way', 'clog'] as const, { minLength: 1 }),
+      kinds: fc.subarray(['crash', 'corrupt', 'pause', 'partition', 'isolate', 'one-way', 'clog', 'membership'] as const, { minLength: 1 }),
     }).chain(({ network, disk, kinds }) => {
+      // 'membership': five nodes of which three vote, and one or two membership changes among the faults.
+      const spares = kinds.includes('membership');
+      const n = spares ? 5 : 3;
       // 'corrupt': a crash after which a stored record of the node is corrupted (only on the fixed minority that may be).
-      const byKind = { crash: crash(3, t, { inFlight: true }), corrupt: crash(3, t, { corrupt: true }), pause: fc.oneof(pause(3, t, false), pause(3, t, true)), partition: partition(3, t), isolate: isolate(3, t), 'one-way': oneWay(3, t), clog: clog(3, t) };
-      return base(fc.array(fc.oneof(...kinds.map((k) => byKind[k])), { minLength: 1, maxLength: 10 }), { network, disk });
+      const byKind = { crash: crash(n, t, { inFlight: true }), corrupt: crash(n, t, { corrupt: true }), pause: fc.oneof(pause(n, t, false), pause(n, t, true)), partition: partition(n, t), isolate: isolate(n, t), 'one-way': oneWay(n, t), clog: clog(n, t) };
+      const faultKinds = kinds.filter((k) => k !== 'membership');
+      const faults = faultKinds.length === 0 ? fc.constant([]) : fc.array(fc.oneof(...faultKinds.map((k) => byKind[k])), { minLength: 1, maxLength: 10 });
+      const changes = spares ? fc.array(membershipChange(t), { minLength: 1, maxLength: 2 }) : fc.constant([]);
+      return base(fc.tuple(faults, changes).map(([f, c]) => [...f, ...c]), { network, disk, ...(spares ? { nodes: n, voters: 3 } : {}) });
     }),
   },
 ];
