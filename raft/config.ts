@@ -23,12 +23,14 @@ export const SILENT_LOGGER: RaftLogger = { info: () => {}, debug: () => {} };
  * - grantVoteWithoutLogCheck: vote without the §5.4.1 up-to-date check (PITFALLS 2).
  * - commitOldTermByCounting: drop the Figure-8 restriction of §5.4.2 (PITFALLS 1).
  * - ackBeforePersist: acknowledge appends before they are durable (PITFALLS 4).
+ * - voteBeforePersist: grant votes before the term and vote are durable (PITFALLS 3).
  * - truncateOnMatchingAppend: drop the follower's entries after a matching (stale) append (PITFALLS 13).
  */
 export interface PlantedBugs {
   readonly grantVoteWithoutLogCheck?: boolean;
   readonly commitOldTermByCounting?: boolean;
   readonly ackBeforePersist?: boolean;
+  readonly voteBeforePersist?: boolean;
   readonly truncateOnMatchingAppend?: boolean;
   /** Drop append rejections: the leader never backs up, so a follower that fell behind stays behind. */
   readonly ignoreAppendRejections?: boolean;

@@ -327,7 +327,8 @@ export class Raft {
   /** Queues a message; responses that depend on durable state wait for the current writes. */
   send(m: Message): void {
     const afterAppend = m.type === 'appResp' || m.type === 'voteResp' || m.type === 'snapResp' || m.type === 'preVoteResp';
-    if (afterAppend && !(m.type === 'appResp' && this.cfg.plantedBugs.ackBeforePersist === true)) this.msgsAfterAppend.push(m);
+    const planted = (m.type === 'appResp' && this.cfg.plantedBugs.ackBeforePersist === true) || (m.type === 'voteResp' && this.cfg.plantedBugs.voteBeforePersist === true);
+    if (afterAppend && !planted) this.msgsAfterAppend.push(m);
     else this.msgs.push(m);
   }
 

@@ -1,7 +1,7 @@
 // Raft paper §5.1 (terms), §5.2 (leader election) and §5.4.1 (election restriction), one test per rule,
 // plus the thesis' pre-vote (§9.6) and check-quorum (§6.2) extensions. Each test cites the sentence it checks.
 import { describe, expect, it } from 'vitest';
-import { NONE, nodeId, type Index, type Term } from '../../raft/index.ts';
+import { NONE, nodeId, type Index, type PlantedBugs, type Ready, type Term } from '../../raft/index.ts';
 import { SimRng } from '../../sim/rng.ts';
 import { Peer, app, clusterWithLogs, elect, entries, ofType, tickAll, vote, voteResp } from './support.ts';
 
@@ -49,14 +49,19 @@ describe('§5.1 terms', () => {
   });
 
   // Figure 2, "Persistent state on all servers (updated on stable storage before responding to RPCs)".
+  // With the vote sent at once (PITFALLS 3 planted) the same check fails: it is able to.
   it('term and vote are handed to storage before the vote is allowed to leave', () => {
-    const p = new Peer({ id: 1, voters: [1, 2, 3] });
-    p.raw.step(vote(2, 1, 1, { index: 0, term: 0 }));
-    const rd = p.raw.ready();
+    const grant = (plantedBugs: PlantedBugs): Ready => {
+      const p = new Peer({ id: 1, voters: [1, 2, 3], plantedBugs });
+      p.raw.step(vote(2, 1, 1, { index: 0, term: 0 }));
+      return p.raw.ready();
+    };
+    const rd = grant({});
     expect(rd.hardState).toMatchObject({ term: 1, vote: 2 });
     expect(rd.messages.filter((m) => m.type === 'voteResp')).toEqual([]);
     expect(rd.persistedMessages).toEqual([voteResp(1, 2, 1, false)]);
     expect(rd.persistAck).not.toBeNull();
+    expect(grant({ voteBeforePersist: true }).messages.filter((m) => m.type === 'voteResp')).toEqual([voteResp(1, 2, 1, false)]);
   });
 });
 

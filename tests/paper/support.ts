@@ -4,7 +4,7 @@
 import {
   MemoryStorage, RawNode, SILENT_LOGGER, NONE, nodeId,
   type ConfState, type Entry, type Index, type Message, type MsgApp, type MsgAppResp,
-  type MsgVote, type MsgVoteResp, type NodeId, type Rng, type Term,
+  type MsgVote, type MsgVoteResp, type NodeId, type PlantedBugs, type Rng, type Term,
 } from '../../raft/index.ts';
 import { RaftCluster, ZERO_RNG, type NodeOptions } from '../support/raft-cluster.ts';
 
@@ -63,6 +63,7 @@ export interface PeerOptions {
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
   readonly rng?: Rng;
+  readonly plantedBugs?: PlantedBugs;
 }
 
 /** One RawNode with synchronous durable storage: every Ready is written, applied and acknowledged at once. */
@@ -83,6 +84,7 @@ export class Peer {
       preVote: options.preVote ?? false,
       checkQuorum: options.checkQuorum ?? false,
       logger: SILENT_LOGGER,
+      ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
     });
   }
 
