@@ -104,6 +104,14 @@ function membershipChange(safetyMs: number): fc.Arbitrary<FaultEvent> {
   return fc.record({ atMs: at(safetyMs) }).map((m) => ({ ...m, kind: 'membership' as const, action: 'replace-voter' as const }));
 }
 
+/** Votes: most grants are followed by a kill. Acks come by the hundred: a few are. */
+function crashAfterReply(safetyMs: number): fc.Arbitrary<FaultEvent> {
+  return fc.oneof(
+    fc.record({ atMs: at(safetyMs), probability: fc.double({ min: 0.3, max: 1, noNaN: true }), ms: ms(1_000, 8_000), restartAfterMsMax: ms(0, 10) }).map((e) => ({ ...e, kind: 'crash-after-reply' as const, replies: 'votes' as const })),
+    fc.record({ atMs: at(safetyMs), probability: fc.double({ min: 0.005, max: 0.05, noNaN: true }), ms: ms(500, 4_000), restartAfterMsMax: ms(0, 10) }).map((e) => ({ ...e, kind: 'crash-after-reply' as const, replies: 'acks' as const })),
+  );
+}
+
 const events = (arb: fc.Arbitrary<FaultEvent>, maxLength: number): fc.Arbitrary<FaultEvent[]> => fc.array(arb, { minLength: 1, maxLength });
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -205,6 +213,31 @@ export const SCENARIOS: readonly Scenario[] = [
       voters: nodes,
       network: { ...CALM_NETWORK, lossProbability: loss, oneWayDelayMeanMs: 3 },
       raft: { entriesPerMessageMax: 1, inflightMessagesMax: 1, electionTicks: 4, heartbeatTicks: 1 },
+    })),
+  },
+  {
+    name: 'crash-after-reply',
+    description: 'nodes killed right after they grant a vote or acknowledge an append, restarted at once, while links drop and split: a reply must not promise what the disk has not got',
+    arbitrary: (t) => fc.tuple(
+      fc.constantFrom(3, 5),
+      fc.record({ lossProbability: fc.double({ min: 0, max: 0.2, noNaN: true }), duplicateProbability: fc.double({ min: 0, max: 0.3, noNaN: true }), oneWayDelayMeanMs: ms(5, 40) }),
+      fc.double({ min: 0, max: 0.5, noNaN: true }),
+      fc.array(crashAfterReply(t), { minLength: 1, maxLength: 4 }),
+      // Leaders lost again and again, so there are elections to vote in; and links cut, so some candidates
+      // campaign without having heard of the term another one won.
+      fc.array(fc.oneof(
+        fc.record({ atMs: at(t), restartAfterMs: ms(0, 1_000) }).map((e) => ({ ...e, kind: 'crash' as const, target: 'leader' as const })),
+        fc.record({ atMs: at(t), ms: ms(100, 1_500) }).map((e) => ({ ...e, kind: 'isolate' as const, target: 'leader' as const })),
+        oneWay(5, t),
+        partition(5, t),
+      ), { minLength: 4, maxLength: 15 }),
+    ).chain(([nodes, links, keepsInFlight, replies, cuts]) => base(fc.constant([...replies, ...cuts]), {
+      nodes,
+      voters: nodes,
+      // Restarts quicker than a message's trip: a request sent before the kill may reach the new life.
+      network: { ...CALM_NETWORK, ...links },
+      disk: { ...FAST_DISK, crashKeepsInFlightProbability: keepsInFlight, writeLatencyMinMs: 0.5, writeLatencyMeanMs: 2, loadLatencyMs: 1 },
+      raft: { ...DEFAULT_KNOBS, electionTicks: 4, heartbeatTicks: 1 },
     })),
   },
   {

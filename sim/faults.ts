@@ -1,5 +1,6 @@
 // Fault schedules: timed fault events, data only, so fast-check can generate and shrink them and a
 // seed file can store them. `applyFault` turns one event into actions on the world.
+import type { Frame } from '../broker/ports.ts';
 import type { NodeId } from '../raft/types.ts';
 import type { NetworkOptions } from './network.ts';
 import type { World } from './world.ts';
@@ -23,6 +24,12 @@ export type FaultEvent =
   | { readonly atMs: number; readonly kind: 'network'; readonly options: Partial<NetworkOptions>; readonly ms: number }
   | { readonly atMs: number; readonly kind: 'clock-jump'; readonly target: Target; readonly ms: number }
   | { readonly atMs: number; readonly kind: 'membership'; readonly action: 'replace-voter' }
+  /**
+   * For `ms`, a node that grants a vote (`replies: 'votes'`) or acknowledges an append ('acks') is killed
+   * right after the reply leaves, with `probability`, and restarted `restartAfterMsMax` ms or less later:
+   * what the reply promised must already be on disk (Raft Figure 2, PITFALLS 3 and 4).
+   */
+  | { readonly atMs: number; readonly kind: 'crash-after-reply'; readonly replies: 'votes' | 'acks'; readonly probability: number; readonly ms: number; readonly restartAfterMsMax: number }
   /**
    * For `ms`, every leader of the main group (or of a random data partition) is killed `killAfterMsMax`
    * ms or less after it is first seen leading, and restarted `restartAfterMsMax` ms or less later:
@@ -179,6 +186,9 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
     case 'leader-flap':
       flapLeaders(ctx, f, w.now + f.ms);
       return;
+    case 'crash-after-reply':
+      crashAfterReplies(ctx, f);
+      return;
   }
 }
 
@@ -200,4 +210,30 @@ function flapLeaders(ctx: FaultContext, f: Extract<FaultEvent, { kind: 'leader-f
     }
     flapLeaders(ctx, f, untilMs);
   });
+}
+
+/** Whether a frame carries a reply of the kind: a granted vote, or an accepted append. */
+function carriesReply(frame: Frame, replies: 'votes' | 'acks'): boolean {
+  for (const gm of frame.messages) {
+    const m = gm.msg;
+    if (replies === 'votes' ? m.type === 'voteResp' && !m.reject : m.type === 'appResp' && !m.reject) return true;
+  }
+  return false;
+}
+
+function crashAfterReplies(ctx: FaultContext, f: Extract<FaultEvent, { kind: 'crash-after-reply' }>): void {
+  const w = ctx.world;
+  const rng = w.rngs.faults;
+  const watch = (from: NodeId, frame: Frame): void => {
+    if (!carriesReply(frame, f.replies) || !rng.chance(f.probability)) return;
+    // After the event that sent the reply: whatever that turn handed to the disk is in flight.
+    later(ctx, 0, () => {
+      if (!w.proc(from).up) return;
+      w.timeline(0, `FAULT crash-after-reply kills ${from}`);
+      w.crash(from);
+      later(ctx, rng.nextFloat() * f.restartAfterMsMax, () => w.start(from));
+    });
+  };
+  w.frameWatchers.add(watch);
+  w.sched.after(f.ms, () => w.frameWatchers.delete(watch));
 }

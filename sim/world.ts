@@ -76,6 +76,8 @@ export class World {
   onNodeError: (id: NodeId, err: unknown) => void = (_id, err) => {
     throw err;
   };
+  /** Watchers of every frame a node hands to the network (faults that strike right after a reply). */
+  readonly frameWatchers = new Set<(from: NodeId, frame: Frame) => void>();
   /** For the --trace timeline: a node's state in a few words (role, term, commit of its main group). */
   describeNode: (id: NodeId) => string = () => '';
 
@@ -200,6 +202,7 @@ export class World {
         // serialization fails in the simulator too, and no object is shared between two nodes.
         const f = frame.rpcs.length === 0 ? frame : { ...frame, rpcs: frame.rpcs.map((r) => ({ ...r, body: r.body === undefined ? undefined : JSON.parse(JSON.stringify(r.body)) as unknown })) };
         this.network.send(p.id, to, f);
+        for (const watch of this.frameWatchers) watch(p.id, f);
       },
     };
     const storage = {

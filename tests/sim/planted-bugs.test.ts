@@ -31,6 +31,14 @@ describe('planted bugs are caught within 200 seeds', () => {
     expect(found, 'not caught in 200 seeds').toBeDefined();
   }, 120_000);
 
+  it('a vote granted before term and vote are durable (PITFALLS 3): --scenario crash-after-reply', () => {
+    // The voter is killed right after its reply and its write is lost; it restarts in the old term and
+    // votes again, for the other candidate of the same term.
+    const found = firstFailure({ voteBeforePersist: true }, [scenarioByName('crash-after-reply') as Scenario]);
+    expect(found, 'not caught in 200 seeds').toBeDefined();
+    expect(found?.what).toMatch(/election-safety/);
+  }, 120_000);
+
   it('a matching, stale append truncating the log (PITFALLS 13): --scenario flaky-network', () => {
     const found = firstFailure({ truncateOnMatchingAppend: true }, [scenarioByName('flaky-network') as Scenario]);
     expect(found, 'not caught in 200 seeds').toBeDefined();
