@@ -174,10 +174,6 @@ function settle(world: World, ids: readonly NodeId[], app: (id: NodeId) => RaftA
 }
 
 /**
- * Replaces one voter of the register group by a node outside it, the way reassignment does: the new
- * node joins as a learner, is promoted, then the old voter is removed, all through the leader.
- */
-/**
  * The group's members as its most advanced replica applied them. Not what the membership changes' proposers
  * heard: a change whose proposer crashed may still be committed by the next leader.
  */
@@ -195,6 +191,10 @@ function membersOf(c: ConfState): Set<NodeId> {
   return new Set([...c.voters, ...c.learners, ...c.votersOutgoing, ...c.learnersNext]);
 }
 
+/**
+ * Replaces one voter of the register group by a node outside it, the way reassignment does: the new
+ * node joins as a learner, is promoted, then the old voter is removed, all through the leader.
+ */
 function replaceVoter(world: World, ids: readonly NodeId[], leader: () => NodeId | undefined, app: (id: NodeId) => RaftApp | undefined): void {
   const lead = leader();
   if (lead === undefined) return;
@@ -212,13 +212,13 @@ function replaceVoter(world: World, ids: readonly NodeId[], leader: () => NodeId
   const newApp = app(add);
   if (newApp === undefined) return;
   if (newApp.host.replica(REGISTER_GROUP) === undefined) newApp.host.joinGroup(REGISTER_GROUP);
-  const change = (cc: ConfChange, then: () => void): void => {
+  const change = (cc: ConfChange, then?: () => void): void => {
     const l = leader();
     const a = l === undefined ? undefined : app(l);
     if (a === undefined) return;
-    a.proposeConfChange(cc, (o) => { if (o.ok) then(); });
+    a.proposeConfChange(cc, (o) => { if (o.ok) then?.(); });
   };
   change({ transition: 'auto', changes: [{ type: 'addLearner', nodeId: add }], context: 'learner' }, () => {
-    world.sched.after(500, () => change({ transition: 'auto', changes: [{ type: 'addNode', nodeId: add }, { type: 'removeNode', nodeId: remove }], context: 'swap' }, () => {}));
+    world.sched.after(500, () => change({ transition: 'auto', changes: [{ type: 'addNode', nodeId: add }, { type: 'removeNode', nodeId: remove }], context: 'swap' }));
   });
 }
