@@ -54,6 +54,11 @@ interface GroupState {
   readonly applied: Map<number, number>;
   /** index -> chain of the committed prefix (learned from applies). */
   readonly committedChain: Map<number, number>;
+  /**
+   * term -> highest commit index a node reported while in that term: entries up to it were committed in
+   * that term or an earlier one (exactly in it, when the reporter led it).
+   */
+  readonly commitsByTerm: Map<number, number>;
   maxApplied: number;
 }
 
@@ -67,7 +72,14 @@ interface Replica {
   roleTerm: number;
 }
 
-const newGroupState = (): GroupState => ({ leaders: new Map(), seenFirst: new Map(), seenOther: new Map(), applied: new Map(), committedChain: new Map([[1, BOOTSTRAP_CHAIN]]), maxApplied: 1 });
+/** Highest index known to be committed in a term before `term` (the bootstrap entry, 1, at least). */
+function committedBefore(s: GroupState, term: number): number {
+  let c = 1;
+  for (const [t, commit] of s.commitsByTerm) if (t < term && commit > c) c = commit;
+  return c;
+}
+
+const newGroupState = (): GroupState => ({ leaders: new Map(), seenFirst: new Map(), seenOther: new Map(), applied: new Map(), committedChain: new Map([[1, BOOTSTRAP_CHAIN]]), commitsByTerm: new Map(), maxApplied: 1 });
 const newReplica = (): Replica => ({ mirror: undefined, commit: 0, appliedAt: 0, role: '', roleTerm: 0 });
 
 /** The chain first recorded for entry term/index, recording `chain` if it is the first. */
@@ -204,6 +216,7 @@ export class RaftChecker implements GroupObserver {
     const prevCommit = r.commit;
     if (st.commit < prevCommit) this.fail('commit-monotonic', `group ${g}: node ${node} commit index went back from ${prevCommit} to ${st.commit}`);
     r.commit = st.commit;
+    if (st.commit > (s.commitsByTerm.get(st.term) ?? 0)) s.commitsByTerm.set(st.term, st.commit);
     const wasLeader = r.role === 'leader' && r.roleTerm === st.term;
     r.role = st.role;
     r.roleTerm = st.term;
@@ -217,17 +230,22 @@ export class RaftChecker implements GroupObserver {
   private checkLeaderCompleteness(node: NodeId, g: GroupId, m: Mirror | undefined, st: RaftStateView): void {
     const s = this.group(g);
     if (m === undefined) return;
-    const c = s.maxApplied;
-    if (c <= m.base) return; // its snapshot covers every committed entry
+    // Raft §5.4: entries committed in earlier terms. A candidate of an old term may win late (its votes were
+    // delayed) after later terms committed more: as leader of its term it need not hold those.
+    const c = committedBefore(s, st.term);
+    if (c <= m.base) return; // its snapshot covers every such entry
     const lastDurable = m.base + m.chains.length;
     if (c > lastDurable) {
       this.fail('leader-completeness', `group ${g}: node ${node} became leader of term ${st.term} with log ending at ${lastDurable}, missing committed entries up to ${c}`);
       return;
     }
-    const mine = this.chainAt(m, c);
-    const committed = s.committedChain.get(c);
+    // The committed prefix is known (from applies) up to the highest index applied anywhere.
+    const at = Math.min(c, s.maxApplied);
+    if (at <= m.base) return;
+    const mine = this.chainAt(m, at);
+    const committed = s.committedChain.get(at);
     if (mine !== undefined && !Number.isNaN(mine) && committed !== undefined && mine !== committed) {
-      this.fail('leader-completeness', `group ${g}: node ${node} became leader of term ${st.term} with a log that differs from the committed prefix at ${c}`);
+      this.fail('leader-completeness', `group ${g}: node ${node} became leader of term ${st.term} with a log that differs from the committed prefix at ${at}`);
     }
   }
 

@@ -66,6 +66,7 @@ describe('RaftChecker', () => {
     const c = fresh();
     for (const id of [1, 2]) c.persisted(n(id), G, null, [e(2, 2, 'a')]);
     c.applied(n(1), G, e(2, 2, 'a'));
+    c.raftState(n(1), G, st(2, 'leader', 2)); // 1 led term 2 and committed 2
     c.raftState(n(3), G, st(3, 'leader', 1)); // 3's log ends at 1
     expect(checkers(c)).toContain('leader-completeness');
   });
@@ -74,8 +75,22 @@ describe('RaftChecker', () => {
     const c = fresh();
     c.persisted(n(1), G, null, [e(2, 2, 'a')]);
     c.applied(n(1), G, e(2, 2, 'a'));
+    c.raftState(n(1), G, st(2, 'leader', 2));
     c.persisted(n(3), G, null, [e(3, 2, 'z')]);
     c.raftState(n(3), G, st(4, 'leader', 1, 2));
+    expect(checkers(c)).toContain('leader-completeness');
+  });
+
+  // §5.4 binds leaders of later terms only. A candidate of term 2 whose votes were delayed (a pause) wins
+  // after term 4 committed index 2: a stale leader that can commit nothing, not a violation.
+  it('leader completeness: a candidate of an older term winning late need not hold what later terms committed', () => {
+    const c = fresh();
+    for (const id of [1, 2]) c.persisted(n(id), G, null, [e(4, 2, 'a')]);
+    c.applied(n(1), G, e(4, 2, 'a'));
+    c.raftState(n(1), G, st(4, 'leader', 2));
+    c.raftState(n(3), G, st(2, 'leader', 1)); // 3's log ends at 1
+    expect(c.violations).toEqual([]);
+    c.raftState(n(3), G, st(5, 'leader', 1)); // but as leader of term 5 it must
     expect(checkers(c)).toContain('leader-completeness');
   });
 
