@@ -15,7 +15,7 @@ const COMMIT_EVERY_MS = 1_000;
 type ConsumeOptions = ClientOptions & { fromBeginning?: boolean; partition?: string; offset?: string; group?: string; max?: string };
 
 export function addConsumeCommand(program: Command): void {
-  clientOptions(program.command('consume <topic>').description('print committed records of a topic'), { json: 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}', timeout: 'stop when no record has come for this long (and give up on a request after it)' })
+  clientOptions(program.command('consume <topic>').description('print committed records of a topic'), { json: 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}', timeout: 'stop once no record has come for this long after reading began (and give up on a request after it)' })
     .option('--from-beginning', 'start at the earliest offset (default: only new records)')
     .option('--partition <p>', 'read only this partition')
     .option('--offset <o>', 'start at this offset (with --partition)')
@@ -31,7 +31,6 @@ export function addConsumeCommand(program: Command): void {
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
       const idleMs = positiveSeconds(o.timeout, 'timeout');
-      const idle = idleMs === undefined ? undefined : setTimeout(() => stop.abort(), idleMs);
       const records = c.consumer().read(topic, {
         ...(partition === undefined ? {} : { partitions: [partition] }),
         from: offset ?? (o.fromBeginning === true ? 'earliest' : 'latest'),
@@ -41,15 +40,11 @@ export function addConsumeCommand(program: Command): void {
         // A failed periodic commit is not fatal (as Kafka's auto-commit): the next one covers it.
         onCommitError: (e: unknown) => console.error(`warning: commit for group ${o.group} failed: ${e instanceof Error ? e.message : String(e)}`),
         signal: stop.signal,
+        ...(idleMs === undefined ? {} : { idleTimeoutMs: idleMs }),
       });
-      try {
-        for await (const r of records) {
-          idle?.refresh();
-          if (o.json === true) console.log(JSON.stringify(recordJson(topic, r.partition, r)));
-          else console.log(printable(r.value).text ?? '');
-        }
-      } finally {
-        clearTimeout(idle);
+      for await (const r of records) {
+        if (o.json === true) console.log(JSON.stringify(recordJson(topic, r.partition, r)));
+        else console.log(printable(r.value).text ?? '');
       }
     }));
 }

@@ -46,6 +46,11 @@ export interface ReadOptions {
   readonly onCommitError?: (e: unknown) => void;
   /** Ends the read when aborted, as break does (a follow otherwise waits for records forever). */
   readonly signal?: AbortSignal;
+  /**
+   * Ends the read once no record has come for this long, counted from when it found its start positions
+   * (Kafka's console consumer --timeout-ms).
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface TopicRecord extends ConsumedRecord {
@@ -80,17 +85,20 @@ export class Consumer {
   async *read(topic: string, options: ReadOptions = {}): AsyncGenerator<TopicRecord, void, undefined> {
     let remaining = options.maxRecords ?? Number.POSITIVE_INFINITY;
     if (!(remaining >= 0)) throw invalidRequest(`maxRecords must be >= 0, got ${options.maxRecords}`);
-    const aborted = (): boolean => options.signal?.aborted === true;
-    if (remaining === 0 || aborted()) return;
+    if (remaining === 0 || options.signal?.aborted === true) return;
     const { cursors, progress } = await this.start(topic, options);
     let failure: unknown;
-    const arrivals = options.follow === true ? this.tail(topic, cursors, options) : this.toEnd(topic, cursors, options);
+    const idleEnd = options.idleTimeoutMs === undefined ? null : new IdleEnd(this.host.env, options.idleTimeoutMs, options.signal);
+    const reading = idleEnd === null ? options : { ...options, signal: idleEnd.signal };
+    const aborted = (): boolean => reading.signal?.aborted === true;
+    const arrivals = options.follow === true ? this.tail(topic, cursors, reading) : this.toEnd(topic, cursors, reading);
     const idle = progress === null ? null : new IdleCommits(this.host.env, progress);
     try {
       for (;;) {
         const next = await (idle === null ? arrivals.next() : idle.next(arrivals.next()));
         if (next.done === true) return;
         const a = next.value;
+        idleEnd?.restart();
         yield { ...a.record, topic, partition: a.partition };
         // Asked for the next record: this one is processed.
         progress?.processed(a.partition, a.record.offset + 1);
@@ -102,6 +110,7 @@ export class Consumer {
       throw e;
     } finally {
       idle?.stop();
+      idleEnd?.stop();
       await arrivals.return(undefined);
       // A failed final commit is the read's error, unless the read already failed with its own.
       if (progress !== null) await progress.commit().catch((e: unknown) => { if (failure === undefined) throw e; });
@@ -179,6 +188,33 @@ export class Consumer {
  * commit and is committed then, so a reader that sits at the log end has its last records committed, not
  * only at exit. One timer per interval, shared by every wait (records that flow never arm one each).
  */
+/** A signal that aborts when `outer` does, or once `ms` pass without a restart(). */
+class IdleEnd {
+  private readonly controller = new AbortController();
+  private timer: TimerHandle;
+  private readonly onOuterAbort = (): void => this.controller.abort();
+
+  constructor(private readonly env: ClientEnv, private readonly ms: number, private readonly outer: AbortSignal | undefined) {
+    if (outer?.aborted === true) this.controller.abort();
+    else outer?.addEventListener('abort', this.onOuterAbort, { once: true });
+    this.timer = env.setTimer(() => this.controller.abort(), ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  restart(): void {
+    this.env.clearTimer(this.timer);
+    this.timer = this.env.setTimer(() => this.controller.abort(), this.ms);
+  }
+
+  stop(): void {
+    this.env.clearTimer(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
 class IdleCommits {
   private due: Promise<typeof COMMIT_DUE> | null = null;
   private timer: TimerHandle | null = null;

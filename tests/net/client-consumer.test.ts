@@ -190,6 +190,20 @@ describe('consumer, following', () => {
     expect([...t.tails.values()].every((tail) => tail.returned)).toBe(true);
   });
 
+  it('with idleTimeoutMs, ends once no record has come for that long, and returns every tail', async () => {
+    const t = new FakeTopic([['a0'], []]);
+    const timers: (() => void)[] = [];
+    const env: ClientEnv = { ...t.env, setTimer: (fn) => timers.push(fn), clearTimer: () => {} };
+    const it = new Consumer(Object.assign(t, { env })).read('t', { follow: true, idleTimeoutMs: 1_000 });
+    expect(dec((await it.next()).value?.value ?? null)).toBe('a0');
+    const second = it.next();
+    await new Promise((r) => setImmediate(r));
+    expect(timers).toHaveLength(2); // armed once positioned, again at a0
+    timers.at(-1)?.();
+    expect((await second).done).toBe(true);
+    expect([...t.tails.values()].every((tail) => tail.returned)).toBe(true);
+  });
+
   it('holds no memory per record while a partition stays quiet (racing its pending answer would leak)', async () => {
     const gc = forcedGc();
     const quiet: AsyncIterator<number> = { next: () => new Promise(() => {}), return: async () => ({ done: true, value: undefined }) };
