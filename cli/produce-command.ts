@@ -59,7 +59,14 @@ export function addProduceCommand(program: Command): void {
     }));
 }
 
-/** The start of a refused line, marked when cut. */
+/** The start of a refused line, marked when cut; cut between characters, never inside a surrogate pair. */
 function echoed(line: string): { value: string; truncated?: true } {
-  return line.length <= ECHOED_CHARS_MAX ? { value: line } : { value: line.slice(0, ECHOED_CHARS_MAX), truncated: true };
+  let end = 0;
+  let chars = 0;
+  for (const ch of line) {
+    if (chars === ECHOED_CHARS_MAX) return { value: line.slice(0, end), truncated: true };
+    end += ch.length;
+    chars++;
+  }
+  return { value: line };
 }
