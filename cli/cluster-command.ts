@@ -24,7 +24,8 @@ async function clusterUp(o: { nodes: string; dataDir: string; basePort: string; 
   const printer = (id: number): ((line: string) => void) => {
     let p = printers.get(id);
     if (p === undefined) {
-      p = logLinePrinter(`node-${id}`, pretty);
+      // With --json, standard output carries the node list and nothing else: logs go to standard error.
+      p = logLinePrinter(`node-${id}`, pretty, o.json === true ? process.stderr : process.stdout);
       printers.set(id, p);
     }
     return p;

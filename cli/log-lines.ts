@@ -3,18 +3,18 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import pinoPretty from 'pino-pretty';
 
-export function logLinePrinter(name: string, pretty: boolean): (line: string) => void {
+export function logLinePrinter(name: string, pretty: boolean, out: NodeJS.WritableStream = process.stdout): (line: string) => void {
   const format = pretty ? pinoPretty.prettyFactory({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,node' }) : null;
   return (line: string): void => {
     if (line.trim() === '') return;
     if (format === null || !line.startsWith('{')) {
-      process.stdout.write(`[${name}] ${line}\n`);
+      out.write(`[${name}] ${line}\n`);
       return;
     }
     try {
-      process.stdout.write(`[${name}] ${format(JSON.parse(line) as object)}`);
+      out.write(`[${name}] ${format(JSON.parse(line) as object)}`);
     } catch {
-      process.stdout.write(`[${name}] ${line}\n`);
+      out.write(`[${name}] ${line}\n`);
     }
   };
 }

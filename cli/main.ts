@@ -15,7 +15,10 @@ export function buildProgram(): Command {
   const program = new Command('keel')
     .description('Keel: a Raft-replicated record broker with a deterministic fault-injection simulator')
     .version(pkg.version)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors the parser finds (unknown option or command, missing argument) exit 2, as the ones the
+    // commands find themselves do; --help and --version exit 0. Subcommands inherit this when added.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   addClusterCommands(program);
   addNodeCommands(program);
   addTopicCommands(program);

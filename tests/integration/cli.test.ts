@@ -50,12 +50,15 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
   let nodePids: number[] = [];
   let bootstrap = '';
   const at = (): string[] => ['--bootstrap', bootstrap];
+  /** Everything `cluster up --json` printed on standard output. */
+  const upStdout: string[] = [];
 
   beforeAll(async () => {
     up = spawn(process.execPath, [KEEL, 'cluster', 'up', '--json', '--data-dir', dataDir, '--base-port', String(basePort)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const ready = await new Promise<{ nodes: { pid: number }[]; bootstrap: string }>((done, fail) => {
       const lines = createInterface({ input: up.stdout as NodeJS.ReadableStream });
       lines.on('line', (line) => {
+        upStdout.push(line);
         if (line.startsWith('{"nodes"')) done(JSON.parse(line) as { nodes: { pid: number }[]; bootstrap: string });
       });
       up.on('exit', (code) => fail(new Error(`cluster up exited with ${code}`)));
@@ -69,6 +72,11 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     for (const pid of nodePids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('cluster up --json prints the node list alone on standard output (node logs go to standard error)', () => {
+    expect(upStdout.length).toBeGreaterThan(0);
+    for (const line of upStdout) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
   });
 
   it('creates, lists and describes topics, as tables and as JSON', async () => {
@@ -224,6 +232,9 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const [fits, refused] = tooLargeJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(fits).toMatchObject({ value: 'fits', offset: 0 });
     expect(refused).toEqual({ error: { code: 'RECORD_TOO_LARGE', message: expect.any(String) as unknown }, line: 2, value: 'y'.repeat(100), truncated: true });
+    // 100 characters, not 100 UTF-16 units: an emoji is never cut in half.
+    const emoji = await keel(['produce', 'cli-small', '--json', ...at()], `${'a'.repeat(99)}${'\u{1F600}'.repeat(60)}\n`);
+    expect(JSON.parse(emoji.stdout.trim()) as unknown).toMatchObject({ line: 1, value: `${'a'.repeat(99)}\u{1F600}`, truncated: true });
     // Names that differ only in '.' against '_' collide, as in Kafka.
     expect((await keel(['topic', 'create', 'cli.dotted', '--partitions', '1', ...at()])).code).toBe(0);
     const collides = await keel(['topic', 'create', 'cli_dotted', '--partitions', '1', ...at()]);
@@ -236,6 +247,9 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/127\.0\.0\.1:1/);
     for (const bad of ['abc', '0', '-1', '1e1']) expect((await keel(['topic', 'list', '--timeout', bad, ...at()])).code).toBe(2);
+    // Usage errors the argument parser finds exit 2 as well; help exits 0.
+    for (const usage of [['topic', 'create', '--bogus'], ['frobnicate'], ['topic', 'create'], ['group', 'reset', 'g1']]) expect((await keel(usage)).code, usage.join(' ')).toBe(2);
+    expect((await keel(['topic', '--help'])).code).toBe(0);
     expect((await keel(['topic', 'create', 'cli-hex', '--partitions', '0x2', ...at()])).code).toBe(2);
     // More partition replicas than three brokers take (1,000 each): refused before anything is created.
     const huge = await keel(['topic', 'create', 'cli-huge', '--partitions', '1001', '--replicas', '3', ...at()]);
