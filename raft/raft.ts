@@ -327,9 +327,14 @@ export class Raft {
   /** Queues a message; responses that depend on durable state wait for the current writes. */
   send(m: Message): void {
     const afterAppend = m.type === 'appResp' || m.type === 'voteResp' || m.type === 'snapResp' || m.type === 'preVoteResp';
-    const planted = (m.type === 'appResp' && this.cfg.plantedBugs.ackBeforePersist === true) || (m.type === 'voteResp' && this.cfg.plantedBugs.voteBeforePersist === true);
-    if (afterAppend && !planted) this.msgsAfterAppend.push(m);
+    if (afterAppend && !this.plantedEarly(m)) this.msgsAfterAppend.push(m);
     else this.msgs.push(m);
+  }
+
+  /** A planted bug lets this reply leave before what it promises is durable (PITFALLS 3, 4). */
+  private plantedEarly(m: Message): boolean {
+    const bugs = this.cfg.plantedBugs;
+    return (m.type === 'appResp' && bugs.ackBeforePersist === true) || (m.type === 'voteResp' && bugs.voteBeforePersist === true);
   }
 
   // ---- proposals ------------------------------------------------------------------------------
