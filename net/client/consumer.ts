@@ -183,25 +183,15 @@ export class Consumer {
   }
 }
 
-/**
- * A group reader's commits while it waits for records: progress made before comes due for its periodic
- * commit and is committed then, so a reader that sits at the log end has its last records committed, not
- * only at exit. One timer per interval, shared by every wait (records that flow never arm one each).
- */
 /** A signal that aborts when `outer` does, or once `ms` pass without a restart(). */
 class IdleEnd {
   private readonly controller = new AbortController();
+  readonly signal: AbortSignal;
   private timer: TimerHandle;
-  private readonly onOuterAbort = (): void => this.controller.abort();
 
-  constructor(private readonly env: ClientEnv, private readonly ms: number, private readonly outer: AbortSignal | undefined) {
-    if (outer?.aborted === true) this.controller.abort();
-    else outer?.addEventListener('abort', this.onOuterAbort, { once: true });
+  constructor(private readonly env: ClientEnv, private readonly ms: number, outer: AbortSignal | undefined) {
+    this.signal = outer === undefined ? this.controller.signal : AbortSignal.any([outer, this.controller.signal]);
     this.timer = env.setTimer(() => this.controller.abort(), ms);
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
   }
 
   restart(): void {
@@ -211,10 +201,14 @@ class IdleEnd {
 
   stop(): void {
     this.env.clearTimer(this.timer);
-    this.outer?.removeEventListener('abort', this.onOuterAbort);
   }
 }
 
+/**
+ * A group reader's commits while it waits for records: progress made before comes due for its periodic
+ * commit and is committed then, so a reader that sits at the log end has its last records committed, not
+ * only at exit. One timer per interval, shared by every wait (records that flow never arm one each).
+ */
 class IdleCommits {
   private due: Promise<typeof COMMIT_DUE> | null = null;
   private timer: TimerHandle | null = null;
