@@ -99,6 +99,16 @@ function clog(n: number, safetyMs: number): fc.Arbitrary<FaultEvent> {
   return fc.record({ atMs: at(safetyMs), from: target(n), to: target(n), ms: ms(50, 5_000) }).map((c) => ({ ...c, kind: 'clog' as const }));
 }
 
+/** The current leader killed, restarted within `restartMsMax`. */
+function leaderCrash(safetyMs: number, restartMsMax: number): fc.Arbitrary<FaultEvent> {
+  return fc.record({ atMs: at(safetyMs), restartAfterMs: ms(0, restartMsMax) }).map((e) => ({ ...e, kind: 'crash' as const, target: 'leader' as const }));
+}
+
+/** The current leader cut off from everyone for `msMin` to `msMax`. */
+function leaderIsolation(safetyMs: number, msMin: number, msMax: number): fc.Arbitrary<FaultEvent> {
+  return fc.record({ atMs: at(safetyMs), ms: ms(msMin, msMax) }).map((e) => ({ ...e, kind: 'isolate' as const, target: 'leader' as const }));
+}
+
 /** Raft system: a voter replaced by a spare node (learner, then promote and remove); keel: a broker decommissioned. */
 function membershipChange(safetyMs: number): fc.Arbitrary<FaultEvent> {
   return fc.record({ atMs: at(safetyMs) }).map((m) => ({ ...m, kind: 'membership' as const, action: 'replace-voter' as const }));
@@ -190,8 +200,8 @@ export const SCENARIOS: readonly Scenario[] = [
     arbitrary: (t) => fc.tuple(
       fc.double({ min: 0.05, max: 0.3, noNaN: true }),
       fc.array(fc.oneof(
-        fc.record({ atMs: at(t), ms: ms(300, 2_500) }).map((e) => ({ ...e, kind: 'isolate' as const, target: 'leader' as const })),
-        fc.record({ atMs: at(t), restartAfterMs: ms(0, 2_000) }).map((e) => ({ ...e, kind: 'crash' as const, target: 'leader' as const })),
+        leaderIsolation(t, 300, 2_500),
+        leaderCrash(t, 2_000),
         partition(5, t),
       ), { minLength: 5, maxLength: 25 }),
     ).chain(([loss, schedule]) => base(fc.constant(schedule), {
@@ -226,8 +236,8 @@ export const SCENARIOS: readonly Scenario[] = [
       // Leaders lost again and again, so there are elections to vote in; and links cut, so some candidates
       // campaign without having heard of the term another one won.
       fc.array(fc.oneof(
-        fc.record({ atMs: at(t), restartAfterMs: ms(0, 1_000) }).map((e) => ({ ...e, kind: 'crash' as const, target: 'leader' as const })),
-        fc.record({ atMs: at(t), ms: ms(100, 1_500) }).map((e) => ({ ...e, kind: 'isolate' as const, target: 'leader' as const })),
+        leaderCrash(t, 1_000),
+        leaderIsolation(t, 100, 1_500),
         oneWay(5, t),
         partition(5, t),
       ), { minLength: 4, maxLength: 15 }),
