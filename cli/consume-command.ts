@@ -34,6 +34,7 @@ export function addConsumeCommand(program: Command): void {
       const records = c.consumer().read(topic, {
         ...(partition === undefined ? {} : { partitions: [partition] }),
         from: offset ?? (o.fromBeginning === true ? 'earliest' : 'latest'),
+        onOffsetClamped: (p: number, asked: number, startedAt: number) => console.error(`note: offset ${asked} is outside the log of partition ${p}; starting at ${startedAt} instead`),
         follow: true,
         ...(o.max === undefined ? {} : { maxRecords: positiveInt(o.max, 'max', 1) }),
         ...(o.group === undefined ? {} : { group: o.group, autoCommitIntervalMs: COMMIT_EVERY_MS }),

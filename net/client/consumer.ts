@@ -29,6 +29,13 @@ export interface ReadOptions {
    * partitions the group never committed start (an offset is refused there).
    */
   readonly from?: 'earliest' | 'latest' | number;
+  /**
+   * For an offset `from` outside a partition's log (before its start, or past its end): start at the log's
+   * nearest end instead, and say so here (as `keel group reset` and Kafka's auto.offset.reset do). Without
+   * it the offset is used as given: the server refuses it with OFFSET_OUT_OF_RANGE (a read to the end
+   * from past the end reads nothing).
+   */
+  readonly onOffsetClamped?: (partition: number, asked: number, startedAt: number) => void;
   /** Stop after this many records (default: no limit). */
   readonly maxRecords?: number;
   /** Keep waiting for new records instead of stopping at the high watermark (default false). */
@@ -173,7 +180,7 @@ export class Consumer {
     });
     const cursors = await Promise.all(chosen.map(async (partition): Promise<Cursor> => {
       const o = await this.host.listOffsets(topic, partition, typeof from === 'number' ? 'latest' : from);
-      const offset = progress?.place(partition, o.logStartOffset, o.highWatermark) ?? (typeof from === 'number' ? from : o.offset);
+      const offset = progress?.place(partition, o.logStartOffset, o.highWatermark) ?? (typeof from === 'number' ? startAt(partition, from, o, options) : o.offset);
       // The group stands where this reader starts, read or not (as Kafka commits a reset position): a
       // partition it never committed and starts from the beginning is not skipped by the group's next reader.
       progress?.processed(partition, offset);
@@ -181,6 +188,14 @@ export class Consumer {
     }));
     return { cursors, progress };
   }
+}
+
+/** Where a read from offset `asked` starts: there, or at the log's nearest end if the caller allows it. */
+function startAt(partition: number, asked: number, log: ListOffsetsResult, options: ReadOptions): number {
+  const inLog = Math.min(Math.max(asked, log.logStartOffset), log.highWatermark);
+  if (inLog === asked || options.onOffsetClamped === undefined) return asked;
+  options.onOffsetClamped(partition, asked, inLog);
+  return inLog;
 }
 
 /** A signal that aborts when `outer` does, or once `ms` pass without a restart(). */

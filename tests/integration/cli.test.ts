@@ -194,6 +194,11 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(Date.now() - startedMs).toBeLessThan(15_000);
     const described = JSON.parse((await keel(['group', 'describe', 'idle', '--json', ...at()])).stdout) as { partitions: { committed: number }[] };
     expect(described.partitions.reduce((n, p) => n + p.committed, 0)).toBe(3);
+    // An offset past the log end starts at the end, with a note, as Kafka's console consumer resets there.
+    const beyond = await keel(['consume', 'cli-idle', '--partition', '0', '--offset', '999', '--timeout', '1', ...at()]);
+    expect(beyond.code, beyond.stderr).toBe(0);
+    expect(beyond.stdout).toBe('');
+    expect(beyond.stderr).toMatch(/offset 999 is outside the log of partition 0; starting at \d+ instead/);
   }, 60_000);
 
   it('produces a file larger than the producer buffer whole, and stops quietly when its reader goes', async () => {

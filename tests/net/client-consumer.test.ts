@@ -132,6 +132,25 @@ describe('consumer', () => {
     await expect(new Consumer(t).readAll('t', { partitions: [5] })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: false });
   });
 
+  it('starts an offset outside the log at its nearest end when asked to, and says so', async () => {
+    const t = new FakeTopic([['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']], 1);
+    const clamped: [number, number, number][] = [];
+    const onOffsetClamped = (p: number, asked: number, startedAt: number): void => void clamped.push([p, asked, startedAt]);
+    // Before the log start (records removed by retention): from the first record still there.
+    expect(values(await new Consumer(t).readAll('t', { partitions: [0], from: 0, onOffsetClamped }))).toEqual(['0:a1', '0:a2']);
+    // Past the end, following: from the end, so the next record appended is read.
+    const read = new Consumer(t).read('t', { partitions: [1], from: 99, follow: true, onOffsetClamped });
+    const first = read.next();
+    while (!t.tails.has(1)) await new Promise((r) => setTimeout(r, 1));
+    t.append(1, 'b3');
+    expect((await first).value).toMatchObject({ partition: 1, offset: 3 });
+    await read.return();
+    expect(clamped).toEqual([[0, 0, 1], [1, 99, 3]]);
+    // An offset inside the log is not touched.
+    expect(values(await new Consumer(t).readAll('t', { partitions: [0], from: 2, onOffsetClamped }))).toEqual(['0:a2']);
+    expect(clamped).toHaveLength(2);
+  });
+
   it('leaves out records appended after it started unless following', async () => {
     const t = new FakeTopic([['a0', 'a1']], 0, 1);
     const seen: string[] = [];
