@@ -1,5 +1,5 @@
 // `keel consume TOPIC [--from-beginning] [--partition P --offset O] [--group G] [--max N]`: prints committed
-// records as they come, from every partition (or one), values (or JSON lines with --json), until --max
+// records as they come, from every partition (or one), values (keys too with --print-key, or JSON lines with --json), until --max
 // records or until interrupted. With --group it starts where the group's committed offsets say and commits
 // what it printed (every second while records flow, and on the way out), so the next run with the group
 // resumes after it (at least once: a record printed just before a crash is printed again). With --timeout it
@@ -12,7 +12,7 @@ import { printable, recordJson } from './value-format.ts';
 /** How often a group's progress is committed while records flow. */
 const COMMIT_EVERY_MS = 1_000;
 
-type ConsumeOptions = ClientOptions & { fromBeginning?: boolean; partition?: string; offset?: string; group?: string; max?: string };
+type ConsumeOptions = ClientOptions & { fromBeginning?: boolean; partition?: string; offset?: string; group?: string; max?: string; printKey?: boolean };
 
 export function addConsumeCommand(program: Command): void {
   clientOptions(program.command('consume <topic>').description('print committed records of a topic'), { json: 'one JSON line per record {topic, partition, offset, key, value, timestamp, headers}', timeout: 'stop once no record has come for this long after reading began (and give up on a request after it)' })
@@ -21,6 +21,7 @@ export function addConsumeCommand(program: Command): void {
     .option('--offset <o>', 'start at this offset (with --partition)')
     .option('--max <n>', 'stop after this many records')
     .option('--group <group>', 'consumer group: start at its committed offsets (else as --from-beginning says) and commit progress')
+    .option('--print-key', 'print each record as KEY<tab>VALUE ("null" for no key), as Kafka\'s print.key')
     .action((topic: string, o: ConsumeOptions) => withClient(o, async (c) => {
       const partition = nonNegativeInt(o.partition, 'partition');
       const offset = nonNegativeInt(o.offset, 'offset');
@@ -45,6 +46,7 @@ export function addConsumeCommand(program: Command): void {
       });
       for await (const r of records) {
         if (o.json === true) console.log(JSON.stringify(recordJson(topic, r.partition, r)));
+        else if (o.printKey === true) console.log(`${printable(r.key).text ?? 'null'}\t${printable(r.value).text ?? ''}`);
         else console.log(printable(r.value).text ?? '');
       }
     }));

@@ -107,6 +107,21 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     for (const r of records) expect(acks).toContainEqual(expect.objectContaining({ partition: r.partition, offset: r.offset, value: r.value }));
   }, 60_000);
 
+  it('produce --key-separator takes each line\'s key from the line, and consume --print-key prints it', async () => {
+    expect((await keel(['topic', 'create', 'cli-keys', '--partitions', '3', ...at()])).code).toBe(0);
+    const produced = await keel(['produce', 'cli-keys', '--key-separator', ':', '--json', ...at()], 'alice:a=1\nbob:b:2\nno separator\nalice:a=3\n');
+    expect(produced.code).toBe(1);
+    const out = produced.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key?: string; value: string; partition?: number; line?: number; error?: { code: string } });
+    expect(out.filter((r) => r.error === undefined).map((r) => [r.key, r.value])).toEqual([['alice', 'a=1'], ['bob', 'b:2'], ['alice', 'a=3']]);
+    expect(out.find((r) => r.error !== undefined)).toMatchObject({ error: { code: 'INVALID_RECORD' }, line: 3, value: 'no separator' });
+    // One key, one partition (murmur2, as Kafka).
+    expect(new Set(out.filter((r) => r.key === 'alice').map((r) => r.partition)).size).toBe(1);
+    const printed = await keel(['consume', 'cli-keys', '--from-beginning', '--max', '3', '--print-key', ...at()]);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout.trim().split('\n').sort()).toEqual(['alice\ta=1', 'alice\ta=3', 'bob\tb:2']);
+    expect((await keel(['produce', 'cli-keys', '--key', 'k', '--key-separator', ':', ...at()], 'x:y\n')).code).toBe(2);
+  }, 60_000);
+
   it('a consumer group resumes where its last run stopped, across partitions, and each group has its own place', async () => {
     const created = await keel(['topic', 'create', 'cli-group', '--partitions', '3', ...at()]);
     expect(created.code, created.stderr).toBe(0);
