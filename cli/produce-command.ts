@@ -43,18 +43,22 @@ export function addProduceCommand(program: Command): void {
           await Promise.all(pending);
           pending = [];
         }
-        const record = split(line);
-        const sent = 'error' in record ? Promise.reject(record.error) : producer.send(topic, record.bytes, partition !== undefined ? { partition } : {});
-        pending.push(sent.then((r) => {
-          acked++;
-          partitions.add(r.partition);
-          if (o.json && !('error' in record)) console.log(JSON.stringify({ topic, partition: r.partition, offset: r.offset, key: record.key, value: record.value }));
-        }, (e: unknown) => {
+        const refuse = (e: unknown): void => {
           failed++;
           const message = e instanceof Error ? e.message : String(e);
           if (o.json) console.log(JSON.stringify({ error: { code: errorCode(e), message }, line: at, ...echoed(line) }));
           else if (failed <= 5) console.error(`error: line ${at} not acknowledged: ${message} (${errorCode(e)})`);
-        }));
+        };
+        const record = split(line);
+        if ('error' in record) {
+          refuse(record.error);
+          continue;
+        }
+        pending.push(producer.send(topic, record.bytes, partition !== undefined ? { partition } : {}).then((r) => {
+          acked++;
+          partitions.add(r.partition);
+          if (o.json) console.log(JSON.stringify({ topic, partition: r.partition, offset: r.offset, key: record.key, value: record.value }));
+        }, refuse));
       }
       await producer.flush();
       await Promise.all(pending);
