@@ -202,6 +202,12 @@ export class KeelNode {
     this.controller.write({ type: 'delete-topic', requestId: req.requestId, name: req.name }, (r) => done(r as AdminResult<{ deleted: string }>));
   }
 
+  /** Sets some configs of a topic; the others keep their values. */
+  alterTopicConfigs(req: { readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>> }, done: (r: AdminResult<TopicDescription>) => void): void {
+    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
+    this.controller.write({ type: 'alter-topic-configs', requestId: req.requestId, name: req.name, configs: req.configs }, (r) => done(r as AdminResult<TopicDescription>));
+  }
+
   listTopics(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
     this.controller.listTopics(consistency, done);
   }

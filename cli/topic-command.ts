@@ -1,4 +1,4 @@
-// `keel topic create|list|describe|delete`.
+// `keel topic create|list|describe|alter|delete`.
 import type { Command } from 'commander';
 import type { KeelClient, TopicInfo } from '../net/client/keel-client.ts';
 import { printTable } from './output.ts';
@@ -44,7 +44,7 @@ async function withLeaders(c: KeelClient, created: TopicInfo): Promise<TopicInfo
 }
 
 export function addTopicCommands(program: Command): void {
-  const topic = program.command('topic').description('create, list, describe and delete topics');
+  const topic = program.command('topic').description('create, list, describe, alter and delete topics');
 
   clientOptions(topic.command('create <name>').description('create a topic'))
     .option('--partitions <n>', 'number of partitions', '1')
@@ -73,6 +73,17 @@ export function addTopicCommands(program: Command): void {
       const t = await c.describeTopic(name);
       if (o.json) console.log(JSON.stringify(t));
       else printTopic(t);
+    }));
+
+  clientOptions(topic.command('alter <name>').description('set configs of a topic (as kafka-configs --alter --add-config)'))
+    .requiredOption('--config <key=value...>', 'topic config to set (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)')
+    .action((name: string, o: ClientOptions & { config: string[] }) => withClient(o, async (c) => {
+      const t = await c.alterTopicConfigs(name, parseConfigs(o.config));
+      if (o.json) console.log(JSON.stringify(t));
+      else {
+        console.log(`altered topic ${name}`);
+        printTopic(t);
+      }
     }));
 
   clientOptions(topic.command('delete <name>').description('delete a topic and its data'))

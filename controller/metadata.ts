@@ -176,6 +176,8 @@ export class MetadataState {
         return this.createTopic(c.name, c.partitions, c.replicationFactor, c.configs, c.replicasPerBrokerMax);
       case 'delete-topic':
         return this.deleteTopic(c.name);
+      case 'alter-topic-configs':
+        return this.alterTopicConfigs(c.name, c.configs);
       case 'report-leader': {
         const p = this.partitions.get(c.group);
         if (p === undefined || c.term < p.leaderTerm || (c.term === p.leaderTerm && c.leader === p.leader)) return ok({ stale: true });
@@ -302,6 +304,17 @@ export class MetadataState {
     this.groupOffsets.dropTopic(name);
     this.changed();
     return ok({ deleted: name });
+  }
+
+  /** Sets some configs of a topic, validated as at creation; partitions read them from the image at use. */
+  private alterTopicConfigs(name: string, configs: Readonly<Record<string, unknown>>): ApplyResult {
+    const t = this.topics.get(name);
+    if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
+    const cfg = resolveTopicConfig({ ...t.configs, ...configs }, t.replicationFactor);
+    if (!cfg.ok) return cfg;
+    this.topics.set(name, { ...t, configs: cfg.value });
+    this.changed();
+    return ok(this.describeTopic(name));
   }
 
   /** Marks the broker decommissioned and plans a new home for each of its replicas. */

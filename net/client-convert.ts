@@ -288,6 +288,10 @@ export function decodeDeleteTopicRequest(v: unknown, newRequestId: () => string)
   return decode('DeleteTopicRequest', v, (m) => ({ name: topicName(m, 'name', 'name'), requestId: requestId(m, newRequestId) }));
 }
 
+export function decodeAlterTopicConfigsRequest(v: unknown, newRequestId: () => string): Decoded<{ requestId: string; name: string; configs: Record<string, string> }> {
+  return decode('AlterTopicConfigsRequest', v, (m) => ({ requestId: requestId(m, newRequestId), name: topicName(m, 'name', 'name'), configs: readConfigs(m) }));
+}
+
 export function decodeListTopicsRequest(v: unknown): Decoded<Consistency> {
   return decode('ListTopicsRequest', v, (m) => enumOf(m, 'consistency', 'consistency', CONSISTENCY));
 }
@@ -417,8 +421,9 @@ function isTopicDescription(v: unknown): v is TopicDescription {
   return typeof t.name === 'string' && typeof t.configs === 'object' && t.configs !== null && Array.isArray(t.partitions);
 }
 
-export function encodeCreatedTopic(v: unknown, name: string, addressOf: (id: NodeId) => string | undefined): Encoded {
-  if (!isTopicDescription(v) || v.name !== name) return reusedId('CreateTopic');
+/** The answer to a CreateTopic or AlterTopicConfigs (`what`): the topic as it is now. */
+export function encodeTopicAnswer(v: unknown, name: string, addressOf: (id: NodeId) => string | undefined, what: string): Encoded {
+  if (!isTopicDescription(v) || v.name !== name) return reusedId(what);
   return { ok: true, value: { topic: encodeTopicInfo(v, addressOf) } };
 }
 

@@ -17,10 +17,10 @@ import type { TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { CLIENT_SERVICE_DEFAULTS, describeThrown, pollWaitMs, type ClientServiceContext, type ClientServiceLimits, type OpenCall } from './client-calls.ts';
 import {
-  decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDeleteGroupRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
+  decodeAlterTopicConfigsRequest, decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDeleteGroupRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
   decodeFetchOffsetsRequest, decodeFetchRequest,
   decodeInitProducerIdRequest, decodeListGroupsRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeResetOffsetsRequest,
-  encodeCreatedTopic, encodeDeletedTopic, encodeFetchResponse, encodeProduceResponse, encodeProducerId, encodeTopicInfo,
+  encodeDeletedTopic, encodeFetchResponse, encodeProduceResponse, encodeProducerId, encodeTopicAnswer, encodeTopicInfo,
   MalformedRequest, type Decoded, type Encoded,
 } from './client-convert.ts';
 import { keelError, toStatus, type KeelError } from './client-errors.ts';
@@ -100,8 +100,9 @@ export class ClientService implements GrpcService {
       Subscribe: (call: grpc.ServerWritableStream<unknown, unknown>) => this.stream(call, () => new SubscribeCall(call, this.ctx)),
       ListOffsets: this.unary(decodeListOffsetsRequest, (req, done) => n.listOffsets(req, done), (v: ListOffsetsResult) => ok(v)),
       InitProducerId: this.unary((m) => decodeInitProducerIdRequest(m, this.newRequestId), (req, done) => n.initProducerId(req, done), (v) => encodeProducerId(v)),
-      CreateTopic: this.unary((m) => decodeCreateTopicRequest(m, this.newRequestId), (req, done) => n.createTopic(req, done), (v, req) => encodeCreatedTopic(v, req.name, addressOf)),
+      CreateTopic: this.unary((m) => decodeCreateTopicRequest(m, this.newRequestId), (req, done) => n.createTopic(req, done), (v, req) => encodeTopicAnswer(v, req.name, addressOf, 'CreateTopic')),
       DeleteTopic: this.unary((m) => decodeDeleteTopicRequest(m, this.newRequestId), (req, done) => n.deleteTopic(req, done), (v, req) => encodeDeletedTopic(v, req.name)),
+      AlterTopicConfigs: this.unary((m) => decodeAlterTopicConfigsRequest(m, this.newRequestId), (req, done) => n.alterTopicConfigs(req, done), (v, req) => encodeTopicAnswer(v, req.name, addressOf, 'AlterTopicConfigs')),
       ListTopics: this.unary(decodeListTopicsRequest, (consistency, done) => n.listTopics(consistency, done), (v: Versioned<string[]>) => ok({ names: v.value, metadataVersion: v.version })),
       DescribeTopic: this.unary(decodeDescribeTopicRequest, (req, done) => n.describeTopic(req.name, req.consistency, done), (v: Versioned<TopicDescription>) => {
         return ok({ topic: encodeTopicInfo(v.value, addressOf), metadataVersion: v.version });

@@ -149,6 +149,14 @@ export class KeelClient {
     return r.topic;
   }
 
+  /** Sets some configs of a topic (the others keep their values); the topic as it is then. */
+  async alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<TopicInfo> {
+    const r = await this.adminCall('AlterTopicConfigs', { requestId: this.env.requestId(), name, configs });
+    if (r.topic === null) return this.describeTopic(name);
+    this.cache.update(r.topic);
+    return r.topic;
+  }
+
   async deleteTopic(name: string): Promise<void> {
     const requestId = this.env.requestId();
     try {

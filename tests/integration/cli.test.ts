@@ -122,6 +122,23 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect((await keel(['produce', 'cli-keys', '--key', 'k', '--key-separator', ':', ...at()], 'x:y\n')).code).toBe(2);
   }, 60_000);
 
+  it('topic alter sets configs of a topic, which its partitions apply at once; bad values and unknown topics are refused', async () => {
+    expect((await keel(['topic', 'create', 'cli-alter', '--config', 'retention.ms=60000', ...at()])).code).toBe(0);
+    expect((await keel(['produce', 'cli-alter', ...at()], `${'x'.repeat(500)}\n`)).code).toBe(0);
+    const altered = await keel(['topic', 'alter', 'cli-alter', '--config', 'max.message.bytes=200', '--json', ...at()]);
+    expect(altered.code, altered.stderr).toBe(0);
+    expect(JSON.parse(altered.stdout)).toMatchObject({ configs: { 'max.message.bytes': '200', 'retention.ms': '60000' } });
+    const tooLarge = await keel(['produce', 'cli-alter', ...at()], `${'x'.repeat(500)}\n`);
+    expect(tooLarge.code).toBe(1);
+    expect(tooLarge.stderr).toMatch(/RECORD_TOO_LARGE/);
+    const bad = await keel(['topic', 'alter', 'cli-alter', '--config', 'min.insync.replicas=9', ...at()]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/INVALID_CONFIG/);
+    expect((await keel(['topic', 'alter', 'cli-nope', '--config', 'retention.ms=1', ...at()])).stderr).toMatch(/UNKNOWN_TOPIC/);
+    expect((await keel(['topic', 'alter', 'cli-alter', ...at()])).code).toBe(2);
+    expect((await keel(['topic', 'describe', 'cli-alter', ...at()])).stdout).toMatch(/max\.message\.bytes=200 min\.insync\.replicas=1 retention\.bytes=\d+ retention\.ms=60000/);
+  }, 60_000);
+
   it('a consumer group resumes where its last run stopped, across partitions, and each group has its own place', async () => {
     const created = await keel(['topic', 'create', 'cli-group', '--partitions', '3', ...at()]);
     expect(created.code, created.stderr).toBe(0);

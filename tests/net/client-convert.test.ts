@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { PARTITION_ERROR_CODES } from '../../broker/partition/partition-service.ts';
 import { ADMIN_ERROR_CODES } from '../../controller/errors.ts';
 import {
-  decodeCreateTopicRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest, decodeFetchRequest,
+  decodeAlterTopicConfigsRequest, decodeCreateTopicRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest, decodeFetchRequest,
   decodeInitProducerIdRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeProduceStreamRequest,
-  decodeSubscribeRequest, encodeCreatedTopic, encodeDeletedTopic, encodeProducerId, encodeRecord, MalformedRequest,
+  decodeSubscribeRequest, encodeDeletedTopic, encodeTopicAnswer, encodeProducerId, encodeRecord, MalformedRequest,
 } from '../../net/client-convert.ts';
 import { API_ERROR_CODES, ERROR_MESSAGE_CHARS_MAX, grpcStatusFor, toErrorMessage, toStatus } from '../../net/client-errors.ts';
 import { SeededRng } from '../../net/seeded-rng.ts';
@@ -66,6 +66,7 @@ describe('request checks', () => {
   const decoders: ((v: unknown) => unknown)[] = [
     decodeProduceRequest, decodeProduceStreamRequest, decodeFetchRequest, decodeSubscribeRequest, decodeListOffsetsRequest,
     (v) => decodeInitProducerIdRequest(v, () => 'id'), (v) => decodeCreateTopicRequest(v, () => 'id'), (v) => decodeDeleteTopicRequest(v, () => 'id'),
+    (v) => decodeAlterTopicConfigsRequest(v, () => 'id'),
     decodeListTopicsRequest, decodeDescribeTopicRequest, (v) => decodeEmptyRequest('X', v),
   ];
 
@@ -118,9 +119,9 @@ describe('request checks', () => {
 
   it('refuses controller results of a different request (a reused request id)', () => {
     const topic = { name: 't', id: 1, replicationFactor: 1, configs: { 'retention.ms': 5 }, partitions: [] };
-    expect(encodeCreatedTopic(topic, 't', () => undefined)).toMatchObject({ ok: true, value: { topic: { name: 't', configs: { 'retention.ms': '5' } } } });
-    expect(encodeCreatedTopic({ producerId: 1_000, producerEpoch: 0 }, 't', () => undefined)).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
-    expect(encodeCreatedTopic(topic, 'other', () => undefined)).toMatchObject({ ok: false });
+    expect(encodeTopicAnswer(topic, 't', () => undefined, 'CreateTopic')).toMatchObject({ ok: true, value: { topic: { name: 't', configs: { 'retention.ms': '5' } } } });
+    expect(encodeTopicAnswer({ producerId: 1_000, producerEpoch: 0 }, 't', () => undefined, 'CreateTopic')).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(encodeTopicAnswer(topic, 'other', () => undefined, 'CreateTopic')).toMatchObject({ ok: false });
     expect(encodeDeletedTopic({ deleted: 't' }, 't')).toEqual({ ok: true, value: {} });
     expect(encodeDeletedTopic(topic, 't')).toMatchObject({ ok: false });
     expect(encodeProducerId({ producerId: 1_000, producerEpoch: 0 })).toEqual({ ok: true, value: { producerId: 1_000, producerEpoch: 0 } });

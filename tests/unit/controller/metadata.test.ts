@@ -11,7 +11,7 @@ import { MetadataState, REQUEST_IDS_KEPT_MAX, type ApplyResult, type TopicDescri
 import { TOPIC_CONFIG_DEFAULTS } from '../../../controller/topic-config.ts';
 import { index, nodeId, type NodeId } from '../../../raft/types.ts';
 import {
-  brokerIds, clusterOf, codeOf, commitOffsets, createTopic, decommission, deleteTopic, entryOf, fence, ids, image, initProducerId,
+  alterConfigs, brokerIds, clusterOf, codeOf, commitOffsets, createTopic, decommission, deleteTopic, entryOf, fence, ids, image, initProducerId,
   reassignmentDone, register, reportLeader, shutdown, unfence, valueOf, withBrokers,
 } from './support.ts';
 
@@ -315,6 +315,31 @@ describe('create, describe, list and delete topics', () => {
     const again = step(m, deleteTopic('r4', 'orders'));
     expect(codeOf(again.r)).toBe('UNKNOWN_TOPIC');
     expect(again.bumped).toBe(0);
+  });
+
+  it('alters some configs of a topic, keeping the others; refuses an unknown topic or a bad value and changes nothing', () => {
+    const { m } = clusterOf(3);
+    valueOf(m.applyCommand(createTopic('r1', 'orders', 2, 3, { 'retention.ms': 5_000 })));
+    const groups = groupsOf(m, 'orders');
+    const { r, bumped } = step(m, alterConfigs('r2', 'orders', { 'max.message.bytes': '2048', 'min.insync.replicas': 2 }));
+    expect(valueOf<TopicDescription>(r).configs).toEqual({ ...TOPIC_CONFIG_DEFAULTS, 'retention.ms': 5_000, 'max.message.bytes': 2048, 'min.insync.replicas': 2 });
+    expect(bumped).toBe(1);
+    expect(m.describeTopic('orders')?.configs['max.message.bytes']).toBe(2048);
+    expect(groupsOf(m, 'orders')).toEqual(groups);
+    const before = image(m);
+    for (const [code, c] of [
+      ['UNKNOWN_TOPIC', alterConfigs('r3', 'nope', { 'retention.ms': 1 })],
+      ['INVALID_CONFIG', alterConfigs('r4', 'orders', { 'min.insync.replicas': 4 })],
+      ['INVALID_CONFIG', alterConfigs('r5', 'orders', { 'cleanup.policy': 'compact' })],
+      ['INVALID_CONFIG', alterConfigs('r6', 'orders', { 'retention.bytes': 0 })],
+    ] as const) {
+      const refused = step(m, c);
+      expect(codeOf(refused.r)).toBe(code);
+      expect(refused.bumped).toBe(0);
+    }
+    expect(image(m)).toEqual(before);
+    const record = new TextEncoder().encode('{"type":"alter-topic-configs","requestId":"r7","name":"orders","configs":{"__proto__":{"retention.ms":1}}}');
+    expect(codeOf(m.apply(entryOf(1, record)))).toBe('INVALID_CONFIG');
   });
 
   it('a re-created topic gets a new id and new partition groups (groups are never reused)', () => {
