@@ -1,9 +1,10 @@
 // `keel consume TOPIC [--from-beginning] [--partition P --offset O] [--group G] [--max N]`: prints committed
 // records as they come, from every partition (or one), values (with their keys with --print-key, or JSON
-// lines with --json), until --max records or until interrupted. With --group it starts where the group's committed offsets say and commits
-// what it printed (every second while records flow, and on the way out), so the next run with the group
-// resumes after it (at least once: a record printed just before a crash is printed again). With --timeout it
-// also stops once no record has come for that long (as Kafka's console consumer's --timeout-ms).
+// lines with --json), until --max records or until interrupted. With --group it starts where the group's
+// committed offsets say and commits what it printed (every second while records flow, and on the way out),
+// so the next run with the group resumes after it (at least once: a record printed just before a crash is
+// printed again). With --timeout it also stops once no record has come for that long (as Kafka's console
+// consumer's --timeout-ms). An --offset outside the partition's log starts at its nearest end, with a note.
 import type { Command } from 'commander';
 import { clientOptions, nonNegativeInt, positiveInt, positiveSeconds, withClient, type ClientOptions } from './client-command.ts';
 import { fail } from './output.ts';
