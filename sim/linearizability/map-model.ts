@@ -1,4 +1,4 @@
-// A key-value map with get / put / create-if-absent / delete / list, partitioned per key.
+// A key-value map with get / put / create-if-absent / update-if-present / delete / list, partitioned per key.
 //
 // Partitioning and `list`: get, put, create and delete each touch one key, so by Herlihy & Wing's
 // locality a history without `list` is checked key by key, which keeps the search small. A `list`
@@ -14,6 +14,8 @@ export type MapInput<V> =
   | { readonly type: 'put'; readonly key: string; readonly value: V }
   /** Create if absent: takes effect only when the key is absent. */
   | { readonly type: 'create'; readonly key: string; readonly value: V }
+  /** Update if present: changes the fields given (see MapModelOptions.merge); nothing when the key is absent. */
+  | { readonly type: 'update'; readonly key: string; readonly value: Partial<V> }
   | { readonly type: 'delete'; readonly key: string }
   | { readonly type: 'list' };
 
@@ -23,6 +25,8 @@ export type MapOutput<V> =
   | { readonly type: 'put' }
   /** created false: the key already existed (ALREADY_EXISTS) and nothing changed. */
   | { readonly type: 'create'; readonly created: boolean }
+  /** existed false: there was no such key (UNKNOWN) and nothing changed. */
+  | { readonly type: 'update'; readonly existed: boolean }
   /** existed false: there was no such key (UNKNOWN) and nothing changed. */
   | { readonly type: 'delete'; readonly existed: boolean }
   /** The keys present, in any order. */
@@ -40,6 +44,8 @@ export interface MapState {
 export interface MapModelOptions<V> {
   /** Canonical text of a value; two values are equal iff their keys are. Default JSON.stringify (mind property order). */
   readonly valueKey?: (value: V) => string;
+  /** The value key after `patch` is applied to the value whose key is `current` (needed for updates). */
+  readonly merge?: (current: string, patch: Partial<V>) => string;
 }
 
 export type MapModel<V> = Model<MapState, MapInput<V>, MapOutput<V>>;
@@ -128,6 +134,12 @@ export function mapModel<V>(options: MapModelOptions<V> = {}): MapModel<V> {
           const after = present ? state : withValue(state, input.key, valueKey(input.value));
           return output?.type !== 'create' || output.created !== present ? [after] : [];
         }
+        case 'update': {
+          assert(options.merge !== undefined, 'map: an update needs MapModelOptions.merge');
+          const present = lookup(state, input.key);
+          const after = present === undefined ? state : withValue(state, input.key, options.merge(present, input.value));
+          return output?.type !== 'update' || output.existed === (present !== undefined) ? [after] : [];
+        }
         case 'delete': {
           const present = lookup(state, input.key) !== undefined;
           const after = present ? withoutKey(state, input.key) : state;
@@ -147,6 +159,8 @@ export function mapModel<V>(options: MapModelOptions<V> = {}): MapModel<V> {
           return `put(${input.key}, ${valueKey(input.value)}) -> ${output === undefined ? '?' : 'ok'}`;
         case 'create':
           return `create(${input.key}, ${valueKey(input.value)}) -> ${output?.type !== 'create' ? '?' : output.created ? 'created' : 'exists'}`;
+        case 'update':
+          return `update(${input.key}, ${JSON.stringify(input.value)}) -> ${output?.type !== 'update' ? '?' : output.existed ? 'updated' : 'absent'}`;
         case 'delete':
           return `delete(${input.key}) -> ${output?.type !== 'delete' ? '?' : output.existed ? 'deleted' : 'absent'}`;
         case 'list':

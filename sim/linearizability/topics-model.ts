@@ -1,10 +1,11 @@
-// The controller's topic catalogue as a map model: topic name -> configuration. Admin operations
-// translate one to one, so the controller's history checker only renames fields:
+// The controller's topic catalogue as a map model: topic name -> configuration (partition count and
+// retention.ms). Admin operations translate one to one, so the controller's history checker only renames fields:
 //
-//   create(name, partitions) -> OK | ALREADY_EXISTS   { type: 'create', key: name, value: { partitions } } -> { created: true | false }
-//   delete(name)             -> OK | UNKNOWN          { type: 'delete', key: name }                      -> { existed: true | false }
-//   describe(name)           -> {partitions} | UNKNOWN { type: 'get', key: name }                        -> { found: true, value } | { found: false }
-//   list()                   -> names                 { type: 'list' }                                   -> { keys: names }
+//   create(name, partitions)   -> OK | ALREADY_EXISTS  { type: 'create', key: name, value: { partitions, retentionMs } } -> { created }
+//   alter(name, retention.ms)  -> OK | UNKNOWN         { type: 'update', key: name, value: { retentionMs } }           -> { existed }
+//   delete(name)               -> OK | UNKNOWN         { type: 'delete', key: name }                                   -> { existed }
+//   describe(name)             -> config | UNKNOWN     { type: 'get', key: name }                      -> { found: true, value } | { found: false }
+//   list()                     -> names                { type: 'list' }                                                -> { keys: names }
 //
 // A timed-out or crashed request is recorded with output undefined. A history containing a list
 // (with a known outcome) is checked as one whole-catalogue partition; otherwise topic by topic.
@@ -12,6 +13,7 @@ import { mapModel, type MapInput, type MapModel, type MapOutput } from './map-mo
 
 export interface TopicConfig {
   readonly partitions: number;
+  readonly retentionMs: number;
 }
 
 export type TopicInput = MapInput<TopicConfig>;
@@ -20,19 +22,28 @@ export type TopicOutput = MapOutput<TopicConfig>;
 function describeTopicOperation(input: TopicInput, output: TopicOutput | undefined): string {
   switch (input.type) {
     case 'create':
-      return `create topic ${input.key} (${input.value.partitions} partitions) -> ${output?.type !== 'create' ? '?' : output.created ? 'OK' : 'ALREADY_EXISTS'}`;
+      return `create topic ${input.key} (${input.value.partitions} partitions, retention.ms=${input.value.retentionMs}) -> ${output?.type !== 'create' ? '?' : output.created ? 'OK' : 'ALREADY_EXISTS'}`;
+    case 'update':
+      return `alter topic ${input.key} (retention.ms=${String(input.value.retentionMs)}) -> ${output?.type !== 'update' ? '?' : output.existed ? 'OK' : 'UNKNOWN'}`;
     case 'delete':
       return `delete topic ${input.key} -> ${output?.type !== 'delete' ? '?' : output.existed ? 'OK' : 'UNKNOWN'}`;
     case 'get':
-      return `describe topic ${input.key} -> ${output?.type !== 'get' ? '?' : output.found ? `${output.value.partitions} partitions` : 'UNKNOWN'}`;
+      return `describe topic ${input.key} -> ${output?.type !== 'get' ? '?' : output.found ? `${output.value.partitions} partitions, retention.ms=${output.value.retentionMs}` : 'UNKNOWN'}`;
     case 'put':
-      return `overwrite topic ${input.key} (${input.value.partitions} partitions) -> ${output === undefined ? '?' : 'OK'}`;
+      return `overwrite topic ${input.key} (${input.value.partitions} partitions, retention.ms=${input.value.retentionMs}) -> ${output === undefined ? '?' : 'OK'}`;
     case 'list':
       return `list topics -> ${output?.type !== 'list' ? '?' : JSON.stringify([...output.keys].sort())}`;
   }
 }
 
 export function topicsModel(): MapModel<TopicConfig> {
-  // valueKey is explicit so configurations compare by content, not by JSON property order.
-  return { ...mapModel<TopicConfig>({ valueKey: (c) => `${c.partitions}` }), describeOperation: describeTopicOperation };
+  // valueKey is explicit so configurations compare by content, not by JSON property order; an alter keeps
+  // the partition count (the first part of the key) and sets the retention.
+  return {
+    ...mapModel<TopicConfig>({
+      valueKey: (c) => `${c.partitions}/${c.retentionMs}`,
+      merge: (current, patch) => `${current.slice(0, current.indexOf('/'))}/${patch.retentionMs ?? current.slice(current.indexOf('/') + 1)}`,
+    }),
+    describeOperation: describeTopicOperation,
+  };
 }

@@ -1,8 +1,9 @@
-// Admin clients: each creates, deletes, describes and lists topics from a small pool of names, with
+// Admin clients: each creates, alters (retention.ms), deletes, describes and lists topics from a small pool of names, with
 // timeouts and retries. A retry reuses the request id, so it can never apply twice; the whole logical
 // request (first call to final answer) is one operation of the history the linearizability checker reads.
 import type { AdminResult } from '../../controller/errors.ts';
 import type { TopicDescription } from '../../controller/metadata.ts';
+import { TOPIC_CONFIG_DEFAULTS } from '../../controller/topic-config.ts';
 import type { KeelNode } from '../../broker/keel-node.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import { topicsModel, type TopicInput, type TopicOutput } from '../linearizability/models.ts';
@@ -66,9 +67,13 @@ export class MetadataWorkload {
       const partitions = 1 + rng.nextInt(3);
       // Drawn once: every retry must send the same request under the same id.
       const replicationFactor = 1 + rng.nextInt(3);
-      input = { type: 'create', key: name, value: { partitions } };
+      input = { type: 'create', key: name, value: { partitions, retentionMs: TOPIC_CONFIG_DEFAULTS['retention.ms'] } };
       call = (n, done) => n.createTopic({ requestId, name, partitions, replicationFactor }, done);
-    } else if (roll < 0.55) {
+    } else if (roll < 0.45) {
+      const retentionMs = 60_000 * (1 + rng.nextInt(5));
+      input = { type: 'update', key: name, value: { retentionMs } };
+      call = (n, done) => n.alterTopicConfigs({ requestId, name, configs: { 'retention.ms': String(retentionMs) } }, done);
+    } else if (roll < 0.6) {
       input = { type: 'delete', key: name };
       call = (n, done) => n.deleteTopic({ requestId, name }, done);
     } else if (roll < 0.85) {
@@ -135,11 +140,13 @@ export class MetadataWorkload {
       switch (i.type) {
         case 'create':
           return this.finish(op, { type: 'create', created: true }, true);
+        case 'update':
+          return this.finish(op, { type: 'update', existed: true }, true);
         case 'delete':
           return this.finish(op, { type: 'delete', existed: true }, true);
         case 'get': {
           const t = v.value as TopicDescription;
-          return this.finish(op, { type: 'get', found: true, value: { partitions: t.partitions.length } }, true);
+          return this.finish(op, { type: 'get', found: true, value: { partitions: t.partitions.length, retentionMs: t.configs['retention.ms'] } }, true);
         }
         case 'list':
           // Only this workload's names: other topics (the data workload's) are not part of this history.
@@ -151,6 +158,7 @@ export class MetadataWorkload {
     const code = r.error.code;
     if (code === 'TOPIC_ALREADY_EXISTS' && i.type === 'create') return this.finish(op, { type: 'create', created: false }, true);
     if (code === 'UNKNOWN_TOPIC' && i.type === 'delete') return this.finish(op, { type: 'delete', existed: false }, true);
+    if (code === 'UNKNOWN_TOPIC' && i.type === 'update') return this.finish(op, { type: 'update', existed: false }, true);
     if (code === 'UNKNOWN_TOPIC' && i.type === 'get') return this.finish(op, { type: 'get', found: false }, true);
     if (code === 'NOT_CONTROLLER') {
       this.leaderHint = r.error.leader ?? NONE;
@@ -160,7 +168,7 @@ export class MetadataWorkload {
     // Refused when the command was applied (invalid input, too few brokers): the controller remembers that
     // decision under the request id and gives it to every attempt, so none of them, earlier ones that
     // timed out included, took effect.
-    if (i.type === 'create' || i.type === 'delete') {
+    if (i.type === 'create' || i.type === 'update' || i.type === 'delete') {
       this.rejected++;
       this.history.splice(this.history.indexOf(op), 1);
     }

@@ -163,6 +163,7 @@ function plannedOps(withList: boolean): fc.Arbitrary<PlannedOp[]> {
     { weight: 2, arbitrary: fc.tuple(key, value).map(([k, v]) => ({ type: 'put' as const, key: k, value: v })) },
     { weight: 2, arbitrary: fc.tuple(key, value).map(([k, v]) => ({ type: 'create' as const, key: k, value: v })) },
     { weight: 2, arbitrary: key.map((k) => ({ type: 'delete' as const, key: k })) },
+    { weight: 1, arbitrary: fc.tuple(key, value).map(([k, v]) => ({ type: 'update' as const, key: k, value: v })) },
     { weight: withList ? 1 : 0, arbitrary: fc.constant({ type: 'list' as const }) },
   );
   return fc.array(
@@ -204,6 +205,12 @@ function execute(plan: readonly PlannedOp[]): MapOp[] {
         output = { type: 'create', created };
         break;
       }
+      case 'update': {
+        const existed = reference.has(input.key);
+        if (existed && takesEffect) reference.set(input.key, input.value);
+        output = { type: 'update', existed };
+        break;
+      }
       case 'delete': {
         const existed = reference.has(input.key);
         if (takesEffect) reference.delete(input.key);
@@ -226,7 +233,8 @@ function completedGets(history: readonly MapOp[]): number[] {
 }
 
 describe('histories of a sequential reference map', () => {
-  const model = mapModel<number>();
+  // An update replaces the value of a present key.
+  const model = mapModel<number>({ merge: (_current, patch) => JSON.stringify(patch) });
 
   for (const withList of [false, true]) {
     const label = withList ? 'with list (whole-map)' : 'per key';

@@ -36,12 +36,16 @@ const read = (c: number, call: number, ret: number, value: number): RegOp => don
 const cas = (c: number, call: number, ret: number, expected: number, value: number, ok: boolean): RegOp =>
   done(c, call, ret, { type: 'cas', expected, value }, { type: 'cas', ok });
 
+/** retention.ms of a topic created without one (any fixed value will do). */
+const RETENTION_MS = 604_800_000;
 const create = (c: number, call: number, ret: number, name: string, partitions: number, created: boolean): TopicOp =>
-  done(c, call, ret, { type: 'create', key: name, value: { partitions } }, { type: 'create', created });
+  done(c, call, ret, { type: 'create', key: name, value: { partitions, retentionMs: RETENTION_MS } }, { type: 'create', created });
+const alter = (c: number, call: number, ret: number, name: string, retentionMs: number, existed: boolean): TopicOp =>
+  done(c, call, ret, { type: 'update', key: name, value: { retentionMs } }, { type: 'update', existed });
 const remove = (c: number, call: number, ret: number, name: string, existed: boolean): TopicOp =>
   done(c, call, ret, { type: 'delete', key: name }, { type: 'delete', existed });
-const describeTopic = (c: number, call: number, ret: number, name: string, partitions: number | null): TopicOp =>
-  done(c, call, ret, { type: 'get', key: name }, partitions === null ? { type: 'get', found: false } : { type: 'get', found: true, value: { partitions } });
+const describeTopic = (c: number, call: number, ret: number, name: string, partitions: number | null, retentionMs = RETENTION_MS): TopicOp =>
+  done(c, call, ret, { type: 'get', key: name }, partitions === null ? { type: 'get', found: false } : { type: 'get', found: true, value: { partitions, retentionMs } });
 const list = (c: number, call: number, ret: number, names: string[]): TopicOp => done(c, call, ret, { type: 'list' }, { type: 'list', keys: names });
 
 describe('register: linearizable concurrent histories', () => {
@@ -119,7 +123,7 @@ describe('unknown outcomes (timeouts, crashes)', () => {
 
   it('(c) a timed-out create followed by a retry answered ALREADY_EXISTS is linearizable (the first one took effect)', () => {
     const h: TopicOp[] = [
-      unknown(0, 0, { type: 'create', key: 'orders', value: { partitions: 3 } }, 30),
+      unknown(0, 0, { type: 'create', key: 'orders', value: { partitions: 3, retentionMs: RETENTION_MS } }, 30),
       create(0, 40, 50, 'orders', 3, false),
       describeTopic(1, 60, 70, 'orders', 3),
     ];
@@ -153,7 +157,7 @@ describe('map / topics model', () => {
   it('rejects two creates of the same name that both return ok', () => {
     const r = checkLinearizable(topics, [create(0, 0, 10, 'a', 1, true), create(1, 5, 15, 'a', 2, true)]);
     expect(r.result).toBe('illegal');
-    expect(r.explanation).toContain('create topic a (1 partitions) -> OK');
+    expect(r.explanation).toContain(`create topic a (1 partitions, retention.ms=${RETENTION_MS}) -> OK`);
   });
 
   it('accepts create, delete, create of the same name in sequence', () => {
@@ -168,6 +172,23 @@ describe('map / topics model', () => {
 
   it('rejects a delete answered UNKNOWN for a topic that certainly exists', () => {
     expect(checkLinearizable(topics, [create(0, 0, 10, 'a', 1, true), remove(1, 20, 30, 'a', false)]).result).toBe('illegal');
+  });
+
+  it('an alter keeps the partitions and sets the retention; a describe during it sees either, one after it the new', () => {
+    const h = [create(0, 0, 10, 'a', 3, true), alter(1, 20, 40, 'a', 1_000, true), describeTopic(2, 25, 35, 'a', 3), describeTopic(2, 36, 38, 'a', 3, 1_000), describeTopic(0, 50, 60, 'a', 3, 1_000)];
+    expect(checkLinearizable(topics, h).result).toBe('ok');
+  });
+
+  it('rejects a describe that shows the old retention after an alter completed, or the new one before it began', () => {
+    const stale = [create(0, 0, 10, 'a', 3, true), alter(1, 20, 30, 'a', 1_000, true), describeTopic(2, 40, 50, 'a', 3)];
+    expect(checkLinearizable(topics, stale).result).toBe('illegal');
+    const early = [create(0, 0, 10, 'a', 3, true), describeTopic(2, 12, 15, 'a', 3, 1_000), alter(1, 20, 30, 'a', 1_000, true)];
+    expect(checkLinearizable(topics, early).result).toBe('illegal');
+  });
+
+  it('rejects an alter answered UNKNOWN for a topic that certainly exists, and one answered OK for a deleted topic', () => {
+    expect(checkLinearizable(topics, [create(0, 0, 10, 'a', 1, true), alter(1, 20, 30, 'a', 5, false)]).result).toBe('illegal');
+    expect(checkLinearizable(topics, [create(0, 0, 10, 'a', 1, true), remove(1, 20, 30, 'a', true), alter(2, 40, 50, 'a', 5, true)]).result).toBe('illegal');
   });
 
   it('checks each key on its own when there is no list', () => {
