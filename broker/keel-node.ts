@@ -202,10 +202,11 @@ export class KeelNode {
     this.controller.write({ type: 'delete-topic', requestId: req.requestId, name: req.name }, (r) => done(r as AdminResult<{ deleted: string }>));
   }
 
-  /** Sets some configs of a topic; the others keep their values. */
-  alterTopicConfigs(req: { readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>> }, done: (r: AdminResult<TopicDescription>) => void): void {
+  /** Sets some configs of a topic and `deleteConfigs` back to their defaults; the others keep their values. */
+  alterTopicConfigs(req: { readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>>; readonly deleteConfigs?: readonly string[] }, done: (r: AdminResult<TopicDescription>) => void): void {
     if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
-    this.controller.write({ type: 'alter-topic-configs', requestId: req.requestId, name: req.name, configs: req.configs }, (r) => done(r as AdminResult<TopicDescription>));
+    const deleteConfigs = req.deleteConfigs ?? [];
+    this.controller.write({ type: 'alter-topic-configs', requestId: req.requestId, name: req.name, configs: req.configs, ...(deleteConfigs.length > 0 ? { deleteConfigs } : {}) }, (r) => done(r as AdminResult<TopicDescription>));
   }
 
   listTopics(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {

@@ -1,7 +1,7 @@
 // `keel topic create|list|describe|alter|delete`.
 import type { Command } from 'commander';
 import type { KeelClient, TopicInfo } from '../net/client/keel-client.ts';
-import { printTable } from './output.ts';
+import { fail, printTable } from './output.ts';
 import { clientOptions, positiveInt, withClient, type ClientOptions } from './client-command.ts';
 
 function parseConfigs(pairs: readonly string[]): Record<string, string> {
@@ -75,10 +75,12 @@ export function addTopicCommands(program: Command): void {
       else printTopic(t);
     }));
 
-  clientOptions(topic.command('alter <name>').description('set configs of a topic (as kafka-configs --alter --add-config)'))
-    .requiredOption('--config <key=value...>', 'topic config to set (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)')
-    .action((name: string, o: ClientOptions & { config: string[] }) => withClient(o, async (c) => {
-      const t = await c.alterTopicConfigs(name, parseConfigs(o.config));
+  clientOptions(topic.command('alter <name>').description('set configs of a topic (as kafka-configs --alter --add-config / --delete-config)'))
+    .option('--config <key=value...>', 'topic config to set (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)', [])
+    .option('--delete-config <key...>', 'topic config to set back to its default', [])
+    .action((name: string, o: ClientOptions & { config: string[]; deleteConfig: string[] }) => withClient(o, async (c) => {
+      if (o.config.length === 0 && o.deleteConfig.length === 0) return fail('give --config key=value or --delete-config key', 2);
+      const t = await c.alterTopicConfigs(name, parseConfigs(o.config), o.deleteConfig);
       if (o.json) console.log(JSON.stringify(t));
       else {
         console.log(`altered topic ${name}`);

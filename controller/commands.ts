@@ -19,8 +19,8 @@ export type Command =
    */
   | { readonly type: 'create-topic'; readonly requestId: string; readonly name: string; readonly partitions: number; readonly replicationFactor: number; readonly configs: Readonly<Record<string, unknown>>; readonly replicasPerBrokerMax?: number }
   | { readonly type: 'delete-topic'; readonly requestId: string; readonly name: string }
-  /** Sets these configs of a topic; the others keep their values. */
-  | { readonly type: 'alter-topic-configs'; readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>> }
+  /** Sets these configs of a topic and sets `deleteConfigs` back to their defaults; the others keep their values. */
+  | { readonly type: 'alter-topic-configs'; readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>>; readonly deleteConfigs?: readonly string[] }
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
   | { readonly type: 'init-producer-id'; readonly requestId: string }
@@ -83,7 +83,8 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
     case 'delete-topic':
       return isStr(d['requestId']) && typeof d['name'] === 'string' ? (d as Command) : undefined;
     case 'alter-topic-configs':
-      return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['configs'] === 'object' && d['configs'] !== null && !Array.isArray(d['configs']) ? (d as Command) : undefined;
+      return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['configs'] === 'object' && d['configs'] !== null && !Array.isArray(d['configs'])
+        && (d['deleteConfigs'] === undefined || (Array.isArray(d['deleteConfigs']) && (d['deleteConfigs'] as unknown[]).every((k) => typeof k === 'string'))) ? (d as Command) : undefined;
     case 'report-leader':
       return isCount(d['group']) && isCount(d['leader']) && isCount(d['term']) ? (d as Command) : undefined;
     case 'reassignment-done':

@@ -6,7 +6,7 @@ import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
 import { GroupOffsets, validateGroupId, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
-import { resolveTopicConfig, topicNameCollisionKey, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
+import { resolveTopicConfig, TOPIC_CONFIG_DEFAULTS, topicNameCollisionKey, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
 export interface BrokerRecord {
   readonly id: NodeId;
@@ -177,7 +177,7 @@ export class MetadataState {
       case 'delete-topic':
         return this.deleteTopic(c.name);
       case 'alter-topic-configs':
-        return this.alterTopicConfigs(c.name, c.configs);
+        return this.alterTopicConfigs(c.name, c.configs, c.deleteConfigs ?? []);
       case 'report-leader': {
         const p = this.partitions.get(c.group);
         if (p === undefined || c.term < p.leaderTerm || (c.term === p.leaderTerm && c.leader === p.leader)) return ok({ stale: true });
@@ -306,11 +306,20 @@ export class MetadataState {
     return ok({ deleted: name });
   }
 
-  /** Sets some configs of a topic, validated as at creation; partitions read them from the image at use. */
-  private alterTopicConfigs(name: string, configs: Readonly<Record<string, unknown>>): ApplyResult {
+  /**
+   * Sets some configs of a topic and others back to their defaults, validated as at creation; partitions
+   * read them from the image at use.
+   */
+  private alterTopicConfigs(name: string, configs: Readonly<Record<string, unknown>>, deleteConfigs: readonly string[]): ApplyResult {
     const t = this.topics.get(name);
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
-    const cfg = resolveTopicConfig({ ...t.configs, ...configs }, t.replicationFactor);
+    for (const key of deleteConfigs) {
+      if (!Object.hasOwn(TOPIC_CONFIG_DEFAULTS, key)) return adminError('INVALID_CONFIG', `unknown config "${key}" (known: ${Object.keys(TOPIC_CONFIG_DEFAULTS).join(', ')})`);
+      if (Object.hasOwn(configs, key)) return adminError('INVALID_CONFIG', `config ${key} is both set and deleted`);
+    }
+    // Left out, a config resolves to its default.
+    const kept = Object.fromEntries(Object.entries(t.configs).filter(([key]) => !deleteConfigs.includes(key)));
+    const cfg = resolveTopicConfig({ ...kept, ...configs }, t.replicationFactor);
     if (!cfg.ok) return cfg;
     this.topics.set(name, { ...t, configs: cfg.value });
     this.changed();

@@ -288,8 +288,16 @@ export function decodeDeleteTopicRequest(v: unknown, newRequestId: () => string)
   return decode('DeleteTopicRequest', v, (m) => ({ name: topicName(m, 'name', 'name'), requestId: requestId(m, newRequestId) }));
 }
 
-export function decodeAlterTopicConfigsRequest(v: unknown, newRequestId: () => string): Decoded<{ requestId: string; name: string; configs: Record<string, string> }> {
-  return decode('AlterTopicConfigsRequest', v, (m) => ({ requestId: requestId(m, newRequestId), name: topicName(m, 'name', 'name'), configs: readConfigs(m) }));
+export function decodeAlterTopicConfigsRequest(v: unknown, newRequestId: () => string): Decoded<{ requestId: string; name: string; configs: Record<string, string>; deleteConfigs: string[] }> {
+  return decode('AlterTopicConfigsRequest', v, (m) => {
+    const l = CLIENT_REQUEST_LIMITS;
+    const deleteConfigs = list(m, 'deleteConfigs', 'delete_configs', l.configsPerTopicMax).map((k, i) => {
+      if (typeof k !== 'string') invalid(`delete_configs[${i}] must be a string`);
+      if (k.length > l.configKeyCharsMax) invalid(`delete_configs[${i}] is ${k.length} characters long, at most ${l.configKeyCharsMax} allowed`);
+      return k;
+    });
+    return { requestId: requestId(m, newRequestId), name: topicName(m, 'name', 'name'), configs: readConfigs(m), deleteConfigs };
+  });
 }
 
 export function decodeListTopicsRequest(v: unknown): Decoded<Consistency> {

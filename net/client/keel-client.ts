@@ -149,9 +149,9 @@ export class KeelClient {
     return r.topic;
   }
 
-  /** Sets some configs of a topic (the others keep their values); the topic as it is then. */
-  async alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<TopicInfo> {
-    const r = await this.adminCall('AlterTopicConfigs', { requestId: this.env.requestId(), name, configs });
+  /** Sets some configs of a topic and `deleteConfigs` back to their defaults (the others keep their values); the topic as it is then. */
+  async alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, deleteConfigs: readonly string[] = []): Promise<TopicInfo> {
+    const r = await this.adminCall('AlterTopicConfigs', { requestId: this.env.requestId(), name, configs, deleteConfigs });
     if (r.topic === null) return this.describeTopic(name);
     this.cache.update(r.topic);
     return r.topic;

@@ -137,6 +137,10 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect((await keel(['topic', 'alter', 'cli-nope', '--config', 'retention.ms=1', ...at()])).stderr).toMatch(/UNKNOWN_TOPIC/);
     expect((await keel(['topic', 'alter', 'cli-alter', ...at()])).code).toBe(2);
     expect((await keel(['topic', 'describe', 'cli-alter', ...at()])).stdout).toMatch(/max\.message\.bytes=200 min\.insync\.replicas=1 retention\.bytes=\d+ retention\.ms=60000/);
+    // --delete-config: back to the default, so the record fits again.
+    const reverted = await keel(['topic', 'alter', 'cli-alter', '--delete-config', 'max.message.bytes', '--json', ...at()]);
+    expect(JSON.parse(reverted.stdout)).toMatchObject({ configs: { 'max.message.bytes': '1048588', 'retention.ms': '60000' } });
+    expect((await keel(['produce', 'cli-alter', ...at()], `${'x'.repeat(500)}\n`)).code).toBe(0);
   }, 60_000);
 
   it('a consumer group resumes where its last run stopped, across partitions, and each group has its own place', async () => {

@@ -342,6 +342,18 @@ describe('create, describe, list and delete topics', () => {
     expect(codeOf(m.apply(entryOf(1, record)))).toBe('INVALID_CONFIG');
   });
 
+  it('sets deleted configs back to their defaults; an unknown key, or one both set and deleted, is INVALID_CONFIG', () => {
+    const { m } = clusterOf(3);
+    valueOf(m.applyCommand(createTopic('r1', 'orders', 1, 3, { 'retention.ms': 5_000, 'min.insync.replicas': 2 })));
+    const r = m.applyCommand(alterConfigs('r2', 'orders', { 'max.message.bytes': 2048 }, ['retention.ms']));
+    expect(valueOf<TopicDescription>(r).configs).toEqual({ ...TOPIC_CONFIG_DEFAULTS, 'min.insync.replicas': 2, 'max.message.bytes': 2048 });
+    const before = image(m);
+    expect(codeOf(m.applyCommand(alterConfigs('r3', 'orders', {}, ['cleanup.policy'])))).toBe('INVALID_CONFIG');
+    expect(codeOf(m.applyCommand(alterConfigs('r4', 'orders', { 'retention.ms': 1 }, ['retention.ms'])))).toBe('INVALID_CONFIG');
+    expect(codeOf(m.applyCommand(alterConfigs('r5', 'orders', {}, ['constructor'])))).toBe('INVALID_CONFIG');
+    expect(image(m)).toEqual(before);
+  });
+
   it('a re-created topic gets a new id and new partition groups (groups are never reused)', () => {
     const { m } = clusterOf(3);
     const first = valueOf<TopicDescription>(m.applyCommand(createTopic('r1', 'orders', 2, 1)));
