@@ -202,6 +202,12 @@ export class KeelNode {
     this.controller.write({ type: 'delete-topic', requestId: req.requestId, name: req.name }, (r) => done(r as AdminResult<{ deleted: string }>));
   }
 
+  /** Grows a topic to `partitions` partitions. */
+  createPartitions(req: { readonly requestId: string; readonly name: string; readonly partitions: number }, done: (r: AdminResult<TopicDescription>) => void): void {
+    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
+    this.controller.write({ type: 'add-partitions', requestId: req.requestId, name: req.name, partitions: req.partitions, replicasPerBrokerMax: PARTITION_REPLICAS_PER_BROKER_MAX }, (r) => done(r as AdminResult<TopicDescription>));
+  }
+
   /** Sets some configs of a topic and `deleteConfigs` back to their defaults; the others keep their values. */
   alterTopicConfigs(req: { readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>>; readonly deleteConfigs?: readonly string[] }, done: (r: AdminResult<TopicDescription>) => void): void {
     if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));

@@ -75,12 +75,16 @@ export function addTopicCommands(program: Command): void {
       else printTopic(t);
     }));
 
-  clientOptions(topic.command('alter <name>').description('set configs of a topic (as kafka-configs --alter --add-config / --delete-config)'))
+  clientOptions(topic.command('alter <name>').description('add partitions to a topic, or set its configs (as kafka-topics --alter and kafka-configs --alter)'))
     .option('--config <key=value...>', 'topic config to set (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)', [])
     .option('--delete-config <key...>', 'topic config to set back to its default', [])
-    .action((name: string, o: ClientOptions & { config: string[]; deleteConfig: string[] }) => withClient(o, async (c) => {
-      if (o.config.length === 0 && o.deleteConfig.length === 0) return fail('give --config key=value or --delete-config key', 2);
-      const t = await c.alterTopicConfigs(name, parseConfigs(o.config), o.deleteConfig);
+    .option('--partitions <n>', 'grow the topic to this many partitions (keyed records may map to other partitions after)')
+    .action((name: string, o: ClientOptions & { config: string[]; deleteConfig: string[]; partitions?: string }) => withClient(o, async (c) => {
+      if (o.config.length === 0 && o.deleteConfig.length === 0 && o.partitions === undefined) return fail('give --partitions n, --config key=value or --delete-config key', 2);
+      let t: TopicInfo | undefined;
+      if (o.partitions !== undefined) t = await withLeaders(c, await c.createPartitions(name, positiveInt(o.partitions, 'partitions', 1)));
+      // Configs too, or only configs (with neither, the command has failed above).
+      if (o.config.length > 0 || o.deleteConfig.length > 0 || t === undefined) t = await c.alterTopicConfigs(name, parseConfigs(o.config), o.deleteConfig);
       if (o.json) console.log(JSON.stringify(t));
       else {
         console.log(`altered topic ${name}`);

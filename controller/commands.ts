@@ -21,6 +21,8 @@ export type Command =
   | { readonly type: 'delete-topic'; readonly requestId: string; readonly name: string }
   /** Sets these configs of a topic and sets `deleteConfigs` back to their defaults; the others keep their values. */
   | { readonly type: 'alter-topic-configs'; readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>>; readonly deleteConfigs?: readonly string[] }
+  /** Grows a topic to `partitions` partitions (never shrinks it), placed as at creation. */
+  | { readonly type: 'add-partitions'; readonly requestId: string; readonly name: string; readonly partitions: number; readonly replicasPerBrokerMax?: number }
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
   | { readonly type: 'init-producer-id'; readonly requestId: string }
@@ -85,6 +87,8 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
     case 'alter-topic-configs':
       return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['configs'] === 'object' && d['configs'] !== null && !Array.isArray(d['configs'])
         && (d['deleteConfigs'] === undefined || (Array.isArray(d['deleteConfigs']) && (d['deleteConfigs'] as unknown[]).every((k) => typeof k === 'string'))) ? (d as Command) : undefined;
+    case 'add-partitions':
+      return isStr(d['requestId']) && typeof d['name'] === 'string' && typeof d['partitions'] === 'number' && (d['replicasPerBrokerMax'] === undefined || isCount(d['replicasPerBrokerMax'])) ? (d as Command) : undefined;
     case 'report-leader':
       return isCount(d['group']) && isCount(d['leader']) && isCount(d['term']) ? (d as Command) : undefined;
     case 'reassignment-done':

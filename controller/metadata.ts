@@ -176,6 +176,8 @@ export class MetadataState {
         return this.createTopic(c.name, c.partitions, c.replicationFactor, c.configs, c.replicasPerBrokerMax);
       case 'delete-topic':
         return this.deleteTopic(c.name);
+      case 'add-partitions':
+        return this.addPartitions(c.name, c.partitions, c.replicasPerBrokerMax);
       case 'alter-topic-configs':
         return this.alterTopicConfigs(c.name, c.configs, c.deleteConfigs ?? []);
       case 'report-leader': {
@@ -268,14 +270,38 @@ export class MetadataState {
     if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${partitions} partitions x ${rf} replicas: ${overBudget}`);
     const cfg = resolveTopicConfig(configs, rf);
     if (!cfg.ok) return cfg;
-    const assignment = placePartitions(eligible, load, partitions, rf);
-    const groups: GroupId[] = [];
-    assignment.forEach((replicas, partition) => {
-      const group = this.nextGroup++;
-      groups.push(group);
-      this.partitions.set(group, { topic: name, partition, group, initialReplicas: [...replicas], replicas, target: null, leader: 0 as NodeId, leaderTerm: 0 });
-    });
+    const groups = this.newPartitions(name, 0, placePartitions(eligible, load, partitions, rf));
     this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
+    this.changed();
+    return ok(this.describeTopic(name));
+  }
+
+  /** Records partitions `first`, `first + 1`, ... of a topic on these replicas; returns their new groups. */
+  private newPartitions(topic: string, first: number, assignment: readonly NodeId[][]): GroupId[] {
+    return assignment.map((replicas, k) => {
+      const group = this.nextGroup++;
+      this.partitions.set(group, { topic, partition: first + k, group, initialReplicas: [...replicas], replicas, target: null, leader: 0 as NodeId, leaderTerm: 0 });
+      return group;
+    });
+  }
+
+  /** Grows a topic to `total` partitions, placed as at creation (as Kafka's CreatePartitions: never shrinks). */
+  private addPartitions(name: string, total: number, replicasPerBrokerMax: number | undefined): ApplyResult {
+    const t = this.topics.get(name);
+    if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
+    const invalid = validatePartitions(total);
+    if (invalid !== null) return { ok: false, error: invalid };
+    const have = t.groups.length;
+    if (total <= have) return adminError('INVALID_PARTITIONS', `topic "${name}" has ${have} partition${have === 1 ? '' : 's'}; the count can only grow, not to ${total}`);
+    const eligible = this.eligibleBrokers();
+    const badRf = validateReplicationFactor(t.replicationFactor, eligible.length);
+    if (badRf !== null) return { ok: false, error: badRf };
+    const added = total - have;
+    const load = this.load();
+    const overBudget = replicasPerBrokerMax === undefined ? null : this.replicaBudgetExceeded(load, added * t.replicationFactor, replicasPerBrokerMax);
+    if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${added} more partitions x ${t.replicationFactor} replicas: ${overBudget}`);
+    const groups = this.newPartitions(name, have, placePartitions(eligible, load, added, t.replicationFactor));
+    this.topics.set(name, { ...t, groups: [...t.groups, ...groups] });
     this.changed();
     return ok(this.describeTopic(name));
   }

@@ -300,6 +300,15 @@ export function decodeAlterTopicConfigsRequest(v: unknown, newRequestId: () => s
   });
 }
 
+export function decodeCreatePartitionsRequest(v: unknown, newRequestId: () => string): Decoded<{ requestId: string; name: string; partitions: number }> {
+  return decode('CreatePartitionsRequest', v, (m) => {
+    const name = topicName(m, 'name', 'name');
+    const partitions = uint(m, 'partitions', 'partitions', U32_MAX);
+    refusedBy(validatePartitions(partitions));
+    return { requestId: requestId(m, newRequestId), name, partitions };
+  });
+}
+
 export function decodeListTopicsRequest(v: unknown): Decoded<Consistency> {
   return decode('ListTopicsRequest', v, (m) => enumOf(m, 'consistency', 'consistency', CONSISTENCY));
 }

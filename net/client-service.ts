@@ -17,7 +17,7 @@ import type { TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { CLIENT_SERVICE_DEFAULTS, describeThrown, pollWaitMs, type ClientServiceContext, type ClientServiceLimits, type OpenCall } from './client-calls.ts';
 import {
-  decodeAlterTopicConfigsRequest, decodeCommitOffsetsRequest, decodeCreateTopicRequest, decodeDeleteGroupRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
+  decodeAlterTopicConfigsRequest, decodeCommitOffsetsRequest, decodeCreatePartitionsRequest, decodeCreateTopicRequest, decodeDeleteGroupRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
   decodeFetchOffsetsRequest, decodeFetchRequest,
   decodeInitProducerIdRequest, decodeListGroupsRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeResetOffsetsRequest,
   encodeDeletedTopic, encodeFetchResponse, encodeProduceResponse, encodeProducerId, encodeTopicAnswer, encodeTopicInfo,
@@ -102,6 +102,7 @@ export class ClientService implements GrpcService {
       InitProducerId: this.unary((m) => decodeInitProducerIdRequest(m, this.newRequestId), (req, done) => n.initProducerId(req, done), (v) => encodeProducerId(v)),
       CreateTopic: this.unary((m) => decodeCreateTopicRequest(m, this.newRequestId), (req, done) => n.createTopic(req, done), (v, req) => encodeTopicAnswer(v, req.name, addressOf, 'CreateTopic')),
       DeleteTopic: this.unary((m) => decodeDeleteTopicRequest(m, this.newRequestId), (req, done) => n.deleteTopic(req, done), (v, req) => encodeDeletedTopic(v, req.name)),
+      CreatePartitions: this.unary((m) => decodeCreatePartitionsRequest(m, this.newRequestId), (req, done) => n.createPartitions(req, done), (v, req) => encodeTopicAnswer(v, req.name, addressOf, 'CreatePartitions')),
       AlterTopicConfigs: this.unary((m) => decodeAlterTopicConfigsRequest(m, this.newRequestId), (req, done) => n.alterTopicConfigs(req, done), (v, req) => encodeTopicAnswer(v, req.name, addressOf, 'AlterTopicConfigs')),
       ListTopics: this.unary(decodeListTopicsRequest, (consistency, done) => n.listTopics(consistency, done), (v: Versioned<string[]>) => ok({ names: v.value, metadataVersion: v.version })),
       DescribeTopic: this.unary(decodeDescribeTopicRequest, (req, done) => n.describeTopic(req.name, req.consistency, done), (v: Versioned<TopicDescription>) => {

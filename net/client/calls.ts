@@ -16,6 +16,7 @@ export interface UnaryMethods {
   InitProducerId: [{ readonly requestId: string }, ProducerIdentity];
   CreateTopic: [{ readonly requestId: string; readonly name: string; readonly partitions: number; readonly replicationFactor: number; readonly configs: Readonly<Record<string, string>> }, { readonly topic: TopicInfo | null }];
   DeleteTopic: [{ readonly requestId: string; readonly name: string }, Record<string, never>];
+  CreatePartitions: [{ readonly requestId: string; readonly name: string; readonly partitions: number }, { readonly topic: TopicInfo | null }];
   AlterTopicConfigs: [{ readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, string>>; readonly deleteConfigs: readonly string[] }, { readonly topic: TopicInfo | null }];
   ListTopics: [{ readonly consistency: number }, { readonly names: readonly string[]; readonly metadataVersion: number }];
   DescribeTopic: [{ readonly name: string; readonly consistency: number }, { readonly topic: TopicInfo | null; readonly metadataVersion: number }];

@@ -143,15 +143,21 @@ export class KeelClient {
   /** Creates a topic; one request id for every retry, so a retried create is applied once. */
   async createTopic(name: string, options: CreateTopicOptions): Promise<TopicInfo> {
     const requestId = this.env.requestId();
-    const r = await this.adminCall('CreateTopic', { requestId, name, partitions: options.partitions, replicationFactor: options.replicationFactor, configs: options.configs ?? {} });
-    if (r.topic === null) return this.describeTopic(name);
-    this.cache.update(r.topic);
-    return r.topic;
+    return this.topicAnswer(name, await this.adminCall('CreateTopic', { requestId, name, partitions: options.partitions, replicationFactor: options.replicationFactor, configs: options.configs ?? {} }));
+  }
+
+  /** Grows a topic to `partitions` partitions (never shrinks it); the topic as it is then. */
+  async createPartitions(name: string, partitions: number): Promise<TopicInfo> {
+    return this.topicAnswer(name, await this.adminCall('CreatePartitions', { requestId: this.env.requestId(), name, partitions }));
   }
 
   /** Sets some configs of a topic and `deleteConfigs` back to their defaults (the others keep their values); the topic as it is then. */
   async alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, deleteConfigs: readonly string[] = []): Promise<TopicInfo> {
-    const r = await this.adminCall('AlterTopicConfigs', { requestId: this.env.requestId(), name, configs, deleteConfigs });
+    return this.topicAnswer(name, await this.adminCall('AlterTopicConfigs', { requestId: this.env.requestId(), name, configs, deleteConfigs }));
+  }
+
+  /** The topic an admin call answered with (asked for if the answer had none), now also in the metadata cache. */
+  private async topicAnswer(name: string, r: { readonly topic: TopicInfo | null }): Promise<TopicInfo> {
     if (r.topic === null) return this.describeTopic(name);
     this.cache.update(r.topic);
     return r.topic;

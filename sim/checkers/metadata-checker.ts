@@ -4,7 +4,8 @@
 //                   nondeterministic apply, placement say, shows up as divergence)
 //   fencing         a fenced, shutting-down or decommissioned broker is never given new replicas
 //   placement       no broker holds two replicas of a partition; a partition has exactly its topic's
-//                   replication factor; a new topic never widens the replica-count spread beyond 1
+//                   replication factor; a new topic (or new partitions of one) never widens the
+//                   replica-count spread beyond 1
 import type { Command } from '../../controller/commands.ts';
 import type { MetadataState, TopicDescription } from '../../controller/metadata.ts';
 import type { NodeId } from '../../raft/types.ts';
@@ -19,6 +20,8 @@ export class MetadataChecker {
   private readonly spread = new Map<NodeId, number>();
   /** Per node: each group's reassignment target after its last change (a broker already there is not new). */
   private readonly targets = new Map<NodeId, Map<number, readonly NodeId[]>>();
+  /** Per node: each topic's partition count after its last change (partitions past it are new). */
+  private readonly partitionCounts = new Map<NodeId, Map<string, number>>();
   maxVersion = 0;
   changes = 0;
 
@@ -65,12 +68,17 @@ export class MetadataChecker {
     const targetsNow = new Map<number, readonly NodeId[]>();
     for (const p of m.partitions.values()) if (p.target !== null) targetsNow.set(p.group, [...p.target]);
     this.targets.set(node, targetsNow);
-    if (c.type !== 'create-topic' && c.type !== 'decommission-broker') return;
-    const created: TopicDescription | undefined = c.type === 'create-topic' ? m.describeTopic(c.name) : undefined;
+    const countsBefore = follows ? this.partitionCounts.get(node) : undefined;
+    this.partitionCounts.set(node, new Map([...m.topics.values()].map((t) => [t.name, t.groups.length])));
+    if (c.type !== 'create-topic' && c.type !== 'add-partitions' && c.type !== 'decommission-broker') return;
+    // The topic whose partitions this change created, and the first of them (all, for a new topic).
+    const created: TopicDescription | undefined = c.type === 'decommission-broker' ? undefined : m.describeTopic(c.name);
+    const firstNew = c.type === 'add-partitions' ? countsBefore?.get(c.name) ?? Number.POSITIVE_INFINITY : 0;
     for (const part of created?.partitions ?? []) {
+      if (part.partition < firstNew) continue;
       for (const r of part.replicas) {
         const b = m.brokers.get(r);
-        if (b === undefined || b.fenced || b.shuttingDown || b.decommissioned) this.fail('fenced-assignment', `new partition ${c.type === 'create-topic' ? c.name : ''}/${part.partition} placed a replica on broker ${r}, which is ${b === undefined ? 'unregistered' : b.fenced ? 'fenced' : b.decommissioned ? 'decommissioned' : 'shutting down'}`);
+        if (b === undefined || b.fenced || b.shuttingDown || b.decommissioned) this.fail('fenced-assignment', `new partition ${created?.name ?? ''}/${part.partition} placed a replica on broker ${r}, which is ${b === undefined ? 'unregistered' : b.fenced ? 'fenced' : b.decommissioned ? 'decommissioned' : 'shutting down'}`);
       }
     }
     if (c.type === 'decommission-broker' && targetsBefore !== undefined) {
@@ -85,7 +93,7 @@ export class MetadataChecker {
       }
     }
     if (created !== undefined && before !== undefined && after > Math.max(before, 1)) {
-      this.fail('placement', `creating ${created.name} widened the replica-count spread from ${before} to ${after}`);
+      this.fail('placement', `${c.type === 'add-partitions' ? 'adding partitions to' : 'creating'} ${created.name} widened the replica-count spread from ${before} to ${after}`);
     }
   }
 }

@@ -3,6 +3,7 @@
 //
 //   create(name, partitions)   -> OK | ALREADY_EXISTS  { type: 'create', key: name, value: { partitions, retentionMs } } -> { created }
 //   alter(name, retention.ms)  -> OK | UNKNOWN         { type: 'update', key: name, value: { retentionMs } }           -> { existed }
+//   grow(name, partitions)     -> OK | UNKNOWN         { type: 'update', key: name, value: { partitions } }            -> { existed }
 //   delete(name)               -> OK | UNKNOWN         { type: 'delete', key: name }                                   -> { existed }
 //   describe(name)             -> config | UNKNOWN     { type: 'get', key: name }                      -> { found: true, value } | { found: false }
 //   list()                     -> names                { type: 'list' }                                                -> { keys: names }
@@ -23,8 +24,10 @@ function describeTopicOperation(input: TopicInput, output: TopicOutput | undefin
   switch (input.type) {
     case 'create':
       return `create topic ${input.key} (${input.value.partitions} partitions, retention.ms=${input.value.retentionMs}) -> ${output?.type !== 'create' ? '?' : output.created ? 'OK' : 'ALREADY_EXISTS'}`;
-    case 'update':
-      return `alter topic ${input.key} (retention.ms=${String(input.value.retentionMs)}) -> ${output?.type !== 'update' ? '?' : output.existed ? 'OK' : 'UNKNOWN'}`;
+    case 'update': {
+      const what = input.value.partitions !== undefined ? `to ${input.value.partitions} partitions` : `retention.ms=${String(input.value.retentionMs)}`;
+      return `alter topic ${input.key} (${what}) -> ${output?.type !== 'update' ? '?' : output.existed ? 'OK' : 'UNKNOWN'}`;
+    }
     case 'delete':
       return `delete topic ${input.key} -> ${output?.type !== 'delete' ? '?' : output.existed ? 'OK' : 'UNKNOWN'}`;
     case 'get':
@@ -37,12 +40,15 @@ function describeTopicOperation(input: TopicInput, output: TopicOutput | undefin
 }
 
 export function topicsModel(): MapModel<TopicConfig> {
-  // valueKey is explicit so configurations compare by content, not by JSON property order; an alter keeps
-  // the partition count (the first part of the key) and sets the retention.
+  // valueKey is explicit so configurations compare by content, not by JSON property order; an update sets
+  // the fields it has (partitions, retention) and keeps the others.
   return {
     ...mapModel<TopicConfig>({
       valueKey: (c) => `${c.partitions}/${c.retentionMs}`,
-      merge: (current, patch) => `${current.slice(0, current.indexOf('/'))}/${patch.retentionMs ?? current.slice(current.indexOf('/') + 1)}`,
+      merge: (current, patch) => {
+        const [partitions, retentionMs] = current.split('/');
+        return `${patch.partitions ?? partitions}/${patch.retentionMs ?? retentionMs}`;
+      },
     }),
     describeOperation: describeTopicOperation,
   };

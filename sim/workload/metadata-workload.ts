@@ -1,4 +1,4 @@
-// Admin clients: each creates, alters (retention.ms), deletes, describes and lists topics from a small pool of names, with
+// Admin clients: each creates, grows, alters (retention.ms), deletes, describes and lists topics from a small pool of names, with
 // timeouts and retries. A retry reuses the request id, so it can never apply twice; the whole logical
 // request (first call to final answer) is one operation of the history the linearizability checker reads.
 import type { AdminResult } from '../../controller/errors.ts';
@@ -69,10 +69,15 @@ export class MetadataWorkload {
       const replicationFactor = 1 + rng.nextInt(3);
       input = { type: 'create', key: name, value: { partitions, retentionMs: TOPIC_CONFIG_DEFAULTS['retention.ms'] } };
       call = (n, done) => n.createTopic({ requestId, name, partitions, replicationFactor }, done);
-    } else if (roll < 0.45) {
+    } else if (roll < 0.4) {
       const retentionMs = 60_000 * (1 + rng.nextInt(5));
       input = { type: 'update', key: name, value: { retentionMs } };
       call = (n, done) => n.alterTopicConfigs({ requestId, name, configs: { 'retention.ms': String(retentionMs) } }, done);
+    } else if (roll < 0.45) {
+      // Refused (INVALID_PARTITIONS) unless the topic has fewer: a refusal has no effect and leaves the history.
+      const partitions = 2 + rng.nextInt(3);
+      input = { type: 'update', key: name, value: { partitions } };
+      call = (n, done) => n.createPartitions({ requestId, name, partitions }, done);
     } else if (roll < 0.6) {
       input = { type: 'delete', key: name };
       call = (n, done) => n.deleteTopic({ requestId, name }, done);

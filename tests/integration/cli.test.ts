@@ -143,6 +143,25 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect((await keel(['produce', 'cli-alter', ...at()], `${'x'.repeat(500)}\n`)).code).toBe(0);
   }, 60_000);
 
+  it('topic alter --partitions grows a topic: the new partitions get leaders and records; it never shrinks', async () => {
+    expect((await keel(['topic', 'create', 'cli-grow', '--partitions', '2', ...at()])).code).toBe(0);
+    const grown = await keel(['topic', 'alter', 'cli-grow', '--partitions', '4', '--json', ...at()]);
+    expect(grown.code, grown.stderr).toBe(0);
+    const t = JSON.parse(grown.stdout) as { partitions: { partition: number; leader: number }[] };
+    expect(t.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
+    expect(t.partitions.every((p) => p.leader !== 0)).toBe(true);
+    const lines = Array.from({ length: 40 }, (_, i) => `k${i}:v${i}`);
+    const produced = await keel(['produce', 'cli-grow', '--key-separator', ':', '--json', ...at()], `${lines.join('\n')}\n`);
+    expect(produced.code, produced.stderr).toBe(0);
+    const used = new Set(produced.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { partition: number }).partition));
+    expect([...used].some((p) => p >= 2)).toBe(true);
+    const consumed = await keel(['consume', 'cli-grow', '--from-beginning', '--max', '40', ...at()]);
+    expect(consumed.stdout.trim().split('\n').sort()).toEqual(lines.map((l) => l.slice(l.indexOf(':') + 1)).sort());
+    const shrink = await keel(['topic', 'alter', 'cli-grow', '--partitions', '3', ...at()]);
+    expect(shrink.code).toBe(1);
+    expect(shrink.stderr).toMatch(/has 4 partitions; the count can only grow.*INVALID_PARTITIONS/);
+  }, 60_000);
+
   it('a consumer group resumes where its last run stopped, across partitions, and each group has its own place', async () => {
     const created = await keel(['topic', 'create', 'cli-group', '--partitions', '3', ...at()]);
     expect(created.code, created.stderr).toBe(0);

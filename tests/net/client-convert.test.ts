@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PARTITION_ERROR_CODES } from '../../broker/partition/partition-service.ts';
 import { ADMIN_ERROR_CODES } from '../../controller/errors.ts';
 import {
-  decodeAlterTopicConfigsRequest, decodeCreateTopicRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest, decodeFetchRequest,
+  decodeAlterTopicConfigsRequest, decodeCreatePartitionsRequest, decodeCreateTopicRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest, decodeFetchRequest,
   decodeInitProducerIdRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeProduceStreamRequest,
   decodeSubscribeRequest, encodeDeletedTopic, encodeTopicAnswer, encodeProducerId, encodeRecord, MalformedRequest,
 } from '../../net/client-convert.ts';
@@ -66,7 +66,7 @@ describe('request checks', () => {
   const decoders: ((v: unknown) => unknown)[] = [
     decodeProduceRequest, decodeProduceStreamRequest, decodeFetchRequest, decodeSubscribeRequest, decodeListOffsetsRequest,
     (v) => decodeInitProducerIdRequest(v, () => 'id'), (v) => decodeCreateTopicRequest(v, () => 'id'), (v) => decodeDeleteTopicRequest(v, () => 'id'),
-    (v) => decodeAlterTopicConfigsRequest(v, () => 'id'),
+    (v) => decodeAlterTopicConfigsRequest(v, () => 'id'), (v) => decodeCreatePartitionsRequest(v, () => 'id'),
     decodeListTopicsRequest, decodeDescribeTopicRequest, (v) => decodeEmptyRequest('X', v),
   ];
 

@@ -90,8 +90,9 @@ const hostileString = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('',
 function topicNames(method: string): fc.Arbitrary<string> {
   const pool = fc.constantFrom('fz-a', 'fz-b', 'nope', '', 'bad name', '.', '..', 'x'.repeat(250), 'ü');
   const invalid = fc.string({ maxLength: 10 }).map((s) => `${s} ?`);
-  // Deleting the ledger, or a retention of 1 ms on it, would lose its records legitimately.
-  if (method === 'DeleteTopic' || method === 'AlterTopicConfigs') return fc.oneof(pool, invalid);
+  // Deleting the ledger, or a retention of 1 ms on it, would lose its records legitimately (and new
+  // partitions would move its keys).
+  if (method === 'DeleteTopic' || method === 'AlterTopicConfigs' || method === 'CreatePartitions') return fc.oneof(pool, invalid);
   return fc.oneof({ arbitrary: fc.constant(LEDGER), weight: 6 }, { arbitrary: pool, weight: 3 }, { arbitrary: invalid, weight: 1 });
 }
 const smallBytes = fc.oneof({ arbitrary: fc.constant(new Uint8Array(0)), weight: 3 }, { arbitrary: fc.uint8Array({ maxLength: 24 }), weight: 2 });
@@ -232,7 +233,8 @@ describe('bad input over the wire', () => {
           let harmful = false;
           try {
             const decoded = def.requestDeserialize(Buffer.from(bytes)) as { partitions?: number; name?: string };
-            harmful = (method === 'CreateTopic' && (decoded.partitions ?? 0) > 4) || ((method === 'DeleteTopic' || method === 'AlterTopicConfigs') && decoded.name === LEDGER);
+            harmful = ((method === 'CreateTopic' || method === 'CreatePartitions') && (decoded.partitions ?? 0) > 4)
+              || ((method === 'DeleteTopic' || method === 'AlterTopicConfigs' || method === 'CreatePartitions') && decoded.name === LEDGER);
           } catch {
             // undecodable: exactly what this test sends
           }

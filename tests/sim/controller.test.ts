@@ -41,6 +41,22 @@ describe('metadata checker', () => {
     expect(c.violations.map((v) => v.checker)).toContain('fenced-assignment');
   });
 
+  it('fencing: partitions added to a topic placed on a fenced broker; the topic\'s older partitions there are not new', () => {
+    const m = cluster(3);
+    const create: Command = { type: 'create-topic', requestId: 'r', name: 't', partitions: 2, replicationFactor: 3, configs: {} };
+    m.applyCommand(create);
+    const c = new MetadataChecker(() => 0);
+    c.metadataChanged(n(1), m.version, m.digest, m, create);
+    const add: Command = { type: 'add-partitions', requestId: 'a', name: 't', partitions: 3 };
+    m.applyCommand(add);
+    // As if placement had ignored fencing: broker 2 holds a replica of every partition, but only the
+    // replica of partition 2 was placed by this change.
+    const b = m.brokers.get(n(2));
+    if (b !== undefined) b.fenced = true;
+    c.metadataChanged(n(1), m.version, m.digest, m, add);
+    expect(c.violations.map((v) => v.message)).toEqual([expect.stringMatching(/new partition t\/2 placed a replica on broker 2, which is fenced/)]);
+  });
+
   it('placement: a new topic that widens the replica-count spread beyond one; not a restarted node replaying its log', () => {
     const create = (name: string, partitions: number): Command => ({ type: 'create-topic', requestId: name, name, partitions, replicationFactor: 1, configs: {} });
     const m = cluster(3);

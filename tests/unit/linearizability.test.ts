@@ -179,6 +179,14 @@ describe('map / topics model', () => {
     expect(checkLinearizable(topics, h).result).toBe('ok');
   });
 
+  it('a grow sets the partition count and keeps the retention; a describe after it with the old count is stale', () => {
+    const grow = (c: number, call: number, ret: number, name: string, partitions: number): TopicOp =>
+      done(c, call, ret, { type: 'update', key: name, value: { partitions } }, { type: 'update', existed: true });
+    const h = [create(0, 0, 10, 'a', 2, true), alter(1, 12, 14, 'a', 1_000, true), grow(1, 20, 30, 'a', 4), describeTopic(2, 40, 50, 'a', 4, 1_000)];
+    expect(checkLinearizable(topics, h).result).toBe('ok');
+    expect(checkLinearizable(topics, [...h.slice(0, 3), describeTopic(2, 40, 50, 'a', 2, 1_000)]).result).toBe('illegal');
+  });
+
   it('rejects a describe that shows the old retention after an alter completed, or the new one before it began', () => {
     const stale = [create(0, 0, 10, 'a', 3, true), alter(1, 20, 30, 'a', 1_000, true), describeTopic(2, 40, 50, 'a', 3)];
     expect(checkLinearizable(topics, stale).result).toBe('illegal');

@@ -11,7 +11,7 @@ import { MetadataState, REQUEST_IDS_KEPT_MAX, type ApplyResult, type TopicDescri
 import { TOPIC_CONFIG_DEFAULTS } from '../../../controller/topic-config.ts';
 import { index, nodeId, type NodeId } from '../../../raft/types.ts';
 import {
-  alterConfigs, brokerIds, clusterOf, codeOf, commitOffsets, createTopic, decommission, deleteTopic, entryOf, fence, ids, image, initProducerId,
+  addPartitions, alterConfigs, brokerIds, clusterOf, codeOf, commitOffsets, createTopic, decommission, deleteTopic, entryOf, fence, ids, image, initProducerId,
   reassignmentDone, register, reportLeader, shutdown, unfence, valueOf, withBrokers,
 } from './support.ts';
 
@@ -340,6 +340,42 @@ describe('create, describe, list and delete topics', () => {
     expect(image(m)).toEqual(before);
     const record = new TextEncoder().encode('{"type":"alter-topic-configs","requestId":"r7","name":"orders","configs":{"__proto__":{"retention.ms":1}}}');
     expect(codeOf(m.apply(entryOf(1, record)))).toBe('INVALID_CONFIG');
+  });
+
+  it('adds partitions to a topic: numbered on, new groups, placed evenly; the old ones untouched', () => {
+    const { m } = clusterOf(3);
+    valueOf(m.applyCommand(createTopic('r1', 'orders', 2, 2)));
+    const before = m.describeTopic('orders')?.partitions ?? [];
+    const { r, bumped } = step(m, addPartitions('r2', 'orders', 5));
+    const t = valueOf<TopicDescription>(r);
+    expect(bumped).toBe(1);
+    expect(t.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4]);
+    expect(t.partitions.slice(0, 2)).toEqual(before);
+    const groups = t.partitions.map((p) => p.group);
+    expect(new Set(groups).size).toBe(5);
+    expect(Math.min(...groups.slice(2))).toBeGreaterThan(Math.max(...groups.slice(0, 2)));
+    for (const p of t.partitions) expect(new Set(p.replicas).size).toBe(2);
+    const load = [...m.load().values()].map((l) => l.replicas);
+    expect(Math.max(...load) - Math.min(...load)).toBeLessThanOrEqual(1);
+    for (const b of brokerIds(3)) expect(m.partitionsOn(b).filter((p) => p.topic === 'orders').length).toBeGreaterThan(0);
+  });
+
+  it('refuses to shrink, to add to an unknown topic, or to go past the partition budget, and changes nothing', () => {
+    const { m } = clusterOf(3);
+    valueOf(m.applyCommand(createTopic('r1', 'orders', 3, 3)));
+    const before = image(m);
+    for (const [code, c] of [
+      ['INVALID_PARTITIONS', addPartitions('r2', 'orders', 3)],
+      ['INVALID_PARTITIONS', addPartitions('r3', 'orders', 2)],
+      ['INVALID_PARTITIONS', addPartitions('r4', 'orders', 1.5)],
+      ['UNKNOWN_TOPIC', addPartitions('r5', 'nope', 9)],
+      ['INVALID_PARTITIONS', addPartitions('r6', 'orders', 5, 4)],
+    ] as const) {
+      const refused = step(m, c);
+      expect(codeOf(refused.r), JSON.stringify(c)).toBe(code);
+      expect(refused.bumped).toBe(0);
+    }
+    expect(image(m)).toEqual(before);
   });
 
   it('sets deleted configs back to their defaults; an unknown key, or one both set and deleted, is INVALID_CONFIG', () => {

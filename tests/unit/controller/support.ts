@@ -22,6 +22,8 @@ export const shutdown = (broker: number, epoch: number): Command => ({ type: 'sh
 export const decommission = (requestId: string, broker: number): Command => ({ type: 'decommission-broker', requestId, broker: nodeId(broker) });
 export const createTopic = (requestId: string, name: string, partitions: number, replicationFactor: number, configs: Readonly<Record<string, unknown>> = {}): Command => ({ type: 'create-topic', requestId, name, partitions, replicationFactor, configs });
 export const deleteTopic = (requestId: string, name: string): Command => ({ type: 'delete-topic', requestId, name });
+export const addPartitions = (requestId: string, name: string, partitions: number, replicasPerBrokerMax?: number): Command =>
+  ({ type: 'add-partitions', requestId, name, partitions, ...(replicasPerBrokerMax === undefined ? {} : { replicasPerBrokerMax }) });
 export const alterConfigs = (requestId: string, name: string, configs: Readonly<Record<string, unknown>>, deleteConfigs?: readonly string[]): Command =>
   ({ type: 'alter-topic-configs', requestId, name, configs, ...(deleteConfigs === undefined ? {} : { deleteConfigs }) });
 export const reportLeader = (group: number, leader: number, t: number): Command => ({ type: 'report-leader', group, leader: nodeId(leader), term: t });
