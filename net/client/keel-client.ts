@@ -45,6 +45,8 @@ export interface KeelClientOptions {
   readonly backoffMsMin?: number;
   readonly backoffMsMax?: number;
   readonly channels?: Partial<ChannelLimits>;
+  /** A topic's cached description is described again after this long (default 300,000 ms, Kafka's metadata.max.age.ms). */
+  readonly metadataMaxAgeMs?: number;
   /** Clock, timers, randomness and request ids (tests). */
   readonly env?: ClientEnv;
 }
@@ -80,6 +82,7 @@ export interface FetchOptions {
 
 const DEFAULTS = {
   requestTimeoutMs: 10_000,
+  metadataMaxAgeMs: 300_000,
   retriesMax: 10,
   backoffMsMin: 50,
   backoffMsMax: 2_000,
@@ -134,7 +137,7 @@ export class KeelClient {
     if (bad !== null) throw invalidRequest(bad);
     this.channels = new ChannelPool({ ...CHANNEL_DEFAULTS, ...options.channels });
     this.admin = new AdminTarget(this.bootstrap);
-    this.router = new LeaderRouter(this.cache, this.bootstrap, (topic) => this.describeForRouting(topic), this.env, this.backoff);
+    this.router = new LeaderRouter(this.cache, this.bootstrap, (topic) => this.describeForRouting(topic), this.env, this.backoff, atLeast('metadataMaxAgeMs', options.metadataMaxAgeMs ?? DEFAULTS.metadataMaxAgeMs, 0));
     this.chooser = new PartitionChooser(() => this.env.random());
   }
 
@@ -159,7 +162,7 @@ export class KeelClient {
   /** The topic an admin call answered with (asked for if the answer had none), now also in the metadata cache. */
   private async topicAnswer(name: string, r: { readonly topic: TopicInfo | null }): Promise<TopicInfo> {
     if (r.topic === null) return this.describeTopic(name);
-    this.cache.update(r.topic);
+    this.cache.update(r.topic, this.env.now());
     return r.topic;
   }
 
@@ -181,7 +184,7 @@ export class KeelClient {
   async describeTopic(name: string, options: { readonly consistency?: Consistency } = {}): Promise<TopicInfo> {
     const r = await this.adminCall('DescribeTopic', { name, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
     if (r.topic === null) throw new KeelError({ code: 'UNKNOWN_TOPIC', message: `topic ${name} does not exist`, retriable: false });
-    this.cache.update(r.topic);
+    this.cache.update(r.topic, this.env.now());
     return r.topic;
   }
 

@@ -38,6 +38,7 @@ export class LeaderRouter {
     private readonly describe: (topic: string) => Promise<TopicInfo>,
     private readonly env: ClientEnv,
     private readonly backoff: BackoffPolicy,
+    private readonly metadataMaxAgeMs: number,
   ) {}
 
   /** Describes the topic again (deduplicated): the cache then holds the controller's view of its leaders. */
@@ -46,7 +47,7 @@ export class LeaderRouter {
     if (p === undefined) {
       p = this.describe(topic).then(
         (info) => {
-          this.cache.update(info);
+          this.cache.update(info, this.env.now());
         },
         (e: unknown) => {
           if (e instanceof KeelError && e.code === 'UNKNOWN_TOPIC') this.cache.invalidate(topic);
@@ -58,9 +59,16 @@ export class LeaderRouter {
     return p;
   }
 
+  /**
+   * The topic's partition count. A description older than `metadataMaxAgeMs` is still used, and described
+   * again in the background (Kafka's metadata.max.age.ms), so partitions added since are found.
+   */
   async partitionCount(topic: string): Promise<number> {
     const cached = this.cache.partitionCount(topic);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      if (this.env.now() - (this.cache.describedAtMs(topic) ?? 0) > this.metadataMaxAgeMs) this.refresh(topic).catch(() => {});
+      return cached;
+    }
     await this.refresh(topic);
     const n = this.cache.partitionCount(topic);
     if (n === undefined) throw new KeelError({ code: 'UNKNOWN_TOPIC', message: `topic ${topic} does not exist`, retriable: false });

@@ -13,6 +13,8 @@ export interface LeaderHint {
 interface TopicEntry {
   /** Indexed by partition number. Invariant: dense, one entry per partition of the description. */
   readonly partitions: LeaderHint[];
+  /** When the description was taken (the client's clock, ms). */
+  readonly describedAtMs: number;
 }
 
 /** Topics remembered at once; past this the least recently described is forgotten. */
@@ -23,8 +25,8 @@ export class MetadataCache {
 
   constructor(private readonly topicsMax: number = CACHED_TOPICS_MAX) {}
 
-  /** Replaces what we know of the topic with a fresh description. */
-  update(info: TopicInfo): void {
+  /** Replaces what we know of the topic with a fresh description, taken at `nowMs`. */
+  update(info: TopicInfo, nowMs: number): void {
     this.topics.delete(info.name);
     if (this.topics.size >= this.topicsMax) {
       const oldest = this.topics.keys().next();
@@ -35,7 +37,12 @@ export class MetadataCache {
     for (const p of sorted) partitions[p.partition] = { leader: p.leader, address: p.leaderAddress };
     // Partitions are numbered 0..n-1; a hole would be a broker bug, and holes read as "no leader known".
     for (let i = 0; i < partitions.length; i++) partitions[i] ??= { leader: 0, address: '' };
-    this.topics.set(info.name, { partitions });
+    this.topics.set(info.name, { partitions, describedAtMs: nowMs });
+  }
+
+  /** When the topic was last described; undefined if it is not cached. */
+  describedAtMs(topic: string): number | undefined {
+    return this.topics.get(topic)?.describedAtMs;
   }
 
   has(topic: string): boolean {

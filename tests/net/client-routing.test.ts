@@ -37,21 +37,21 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function router(describe: () => TopicInfo): { r: LeaderRouter; cache: MetadataCache; describes: () => number } {
+function router(describe: () => TopicInfo, metadataMaxAgeMs = 300_000): { r: LeaderRouter; cache: MetadataCache; describes: () => number } {
   const cache = new MetadataCache();
   let n = 0;
   const r = new LeaderRouter(cache, ['b1:1', 'b2:2', 'b3:3'], async (name) => {
     n++;
     if (name !== 't') throw new KeelError({ code: 'UNKNOWN_TOPIC', message: `topic ${name} does not exist` });
     return describe();
-  }, env, backoff);
+  }, env, backoff, metadataMaxAgeMs);
   return { r, cache, describes: () => n };
 }
 
 describe('metadata cache', () => {
   it('holds leaders per partition, takes hints, forgets', () => {
     const c = new MetadataCache();
-    c.update(topic([[1, 'a:1'], [2, 'b:2']]));
+    c.update(topic([[1, 'a:1'], [2, 'b:2']]), 0);
     expect(c.partitionCount('t')).toBe(2);
     expect(c.leader('t', 1)).toEqual({ leader: 2, address: 'b:2' });
     expect(c.setLeader('t', 1, { leader: 3, address: 'c:3' })).toBe(true);
@@ -65,12 +65,26 @@ describe('metadata cache', () => {
 
   it('forgets the least recently described topic past its bound', () => {
     const c = new MetadataCache(2);
-    for (const name of ['x', 'y', 'z']) c.update({ ...topic([[1, 'a:1']]), name });
+    for (const name of ['x', 'y', 'z']) c.update({ ...topic([[1, 'a:1']]), name }, 0);
     expect([c.has('x'), c.has('y'), c.has('z')]).toEqual([false, true, true]);
   });
 });
 
 describe('leader routing', () => {
+  it('describes a topic again in the background once its description is older than metadataMaxAgeMs, finding new partitions', async () => {
+    let partitions = 2;
+    const { r, describes } = router(() => topic(Array.from({ length: partitions }, (_, i) => [i + 1, `a:${i + 1}`] as [number, string])), 1_000);
+    expect(await r.partitionCount('t')).toBe(2);
+    partitions = 4;
+    expect(await r.partitionCount('t')).toBe(2);
+    expect(describes()).toBe(1);
+    vi.advanceTimersByTime(1_001);
+    // The stale count still answers at once; the refresh runs behind it.
+    expect(await r.partitionCount('t')).toBe(2);
+    await vi.waitFor(() => expect(describes()).toBe(2));
+    expect(await r.partitionCount('t')).toBe(4);
+  });
+
   it('follows a NOT_LEADER hint at once and remembers it', async () => {
     const { r, cache, describes } = router(() => topic([[1, 'a:1']]));
     const tried: string[] = [];
@@ -144,7 +158,7 @@ describe('subscription', () => {
     const opened: Opened[] = [];
     let leader = 0;
     const cache = new MetadataCache();
-    const r = new LeaderRouter(cache, ['b1:1', 'b2:2', 'b3:3'], async () => topic([[1, leaders[Math.min(leader++, leaders.length - 1)]!]]), env, backoff);
+    const r = new LeaderRouter(cache, ['b1:1', 'b2:2', 'b3:3'], async () => topic([[1, leaders[Math.min(leader++, leaders.length - 1)]!]]), env, backoff, 300_000);
     const host: SubscriptionHost = {
       env,
       backoff,
