@@ -1,5 +1,6 @@
 // The controller's topic catalogue as a map model: topic name -> configuration (partition count and
-// retention.ms). Admin operations translate one to one, so the controller's history checker only renames fields:
+// retention.ms). Admin operations translate one to one, so the controller's history checker only renames
+// fields:
 //
 //   create(name, partitions)   -> OK | ALREADY_EXISTS  { type: 'create', key: name, value: { partitions, retentionMs } } -> { created }
 //   alter(name, retention.ms)  -> OK | UNKNOWN         { type: 'update', key: name, value: { retentionMs } }           -> { existed }

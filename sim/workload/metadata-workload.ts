@@ -1,6 +1,7 @@
-// Admin clients: each creates, grows, alters (retention.ms), deletes, describes and lists topics from a small pool of names, with
-// timeouts and retries. A retry reuses the request id, so it can never apply twice; the whole logical
-// request (first call to final answer) is one operation of the history the linearizability checker reads.
+// Admin clients: each creates, grows, alters (retention.ms), deletes, describes and lists topics from a
+// small pool of names, with timeouts and retries. A retry reuses the request id, so it can never apply
+// twice; the whole logical request (first call to final answer) is one operation of the history the
+// linearizability checker reads.
 import type { AdminResult } from '../../controller/errors.ts';
 import type { TopicDescription } from '../../controller/metadata.ts';
 import { TOPIC_CONFIG_DEFAULTS } from '../../controller/topic-config.ts';
