@@ -1,5 +1,6 @@
 // `keel topic create|list|describe|alter|delete`.
 import type { Command } from 'commander';
+import { KeelError } from '../net/client/errors.ts';
 import type { KeelClient, TopicInfo } from '../net/client/keel-client.ts';
 import { fail, printTable } from './output.ts';
 import { clientOptions, positiveInt, withClient, type ClientOptions } from './client-command.ts';
@@ -50,12 +51,17 @@ export function addTopicCommands(program: Command): void {
     .option('--partitions <n>', 'number of partitions', '1')
     .option('--replicas <n>', 'replication factor', '3')
     .option('--config <key=value...>', 'topic config (retention.ms, retention.bytes, max.message.bytes, min.insync.replicas)', [])
-    .action((name: string, o: ClientOptions & { partitions: string; replicas: string; config: string[] }) => withClient(o, async (c) => {
-      const created = await c.createTopic(name, { partitions: positiveInt(o.partitions, 'partitions', 1), replicationFactor: positiveInt(o.replicas, 'replicas', 3), configs: parseConfigs(o.config) });
-      const t = await withLeaders(c, created);
+    .option('--if-not-exists', 'succeed if the topic exists already (as it is; nothing is changed)')
+    .action((name: string, o: ClientOptions & { partitions: string; replicas: string; config: string[]; ifNotExists?: boolean }) => withClient(o, async (c) => {
+      const options = { partitions: positiveInt(o.partitions, 'partitions', 1), replicationFactor: positiveInt(o.replicas, 'replicas', 3), configs: parseConfigs(o.config) };
+      const created = await c.createTopic(name, options).catch((e: unknown) => {
+        if (o.ifNotExists === true && e instanceof KeelError && e.code === 'TOPIC_ALREADY_EXISTS') return null;
+        throw e;
+      });
+      const t = created === null ? await c.describeTopic(name) : await withLeaders(c, created);
       if (o.json) console.log(JSON.stringify(t));
       else {
-        console.log(`created topic ${name}`);
+        console.log(created === null ? `topic ${name} exists already` : `created topic ${name}`);
         printTopic(t);
       }
     }));

@@ -86,6 +86,11 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(created.stdout).toMatch(/PARTITION\s+LEADER\s+REPLICAS/);
     const list = await keel(['topic', 'list', '--json', ...at()]);
     expect(JSON.parse(list.stdout)).toEqual({ topics: ['cli-demo'] });
+    // Again: refused, unless --if-not-exists (then the topic is left as it is).
+    expect((await keel(['topic', 'create', 'cli-demo', ...at()])).stderr).toMatch(/TOPIC_ALREADY_EXISTS/);
+    const again = await keel(['topic', 'create', 'cli-demo', '--partitions', '1', '--if-not-exists', ...at()]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/topic cli-demo exists already[\s\S]*3 partitions/);
     const described = await keel(['topic', 'describe', 'cli-demo', '--json', ...at()]);
     const t = JSON.parse(described.stdout) as { partitions: { replicas: number[] }[] };
     expect(t.partitions.map((p) => [...p.replicas].sort())).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
