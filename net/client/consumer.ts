@@ -8,7 +8,7 @@
 import type { ClientEnv, TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
 import { GroupProgress, type GroupHost } from './group-progress.ts';
-import { mergeTails, type Arrival } from './merge-tails.ts';
+import { mergeTails, type Arrival, type Tail } from './merge-tails.ts';
 import type { ConsumedRecord, FetchResult } from './records.ts';
 import type { SubscribeOptions } from './subscription.ts';
 import type { ListOffsetsResult, OffsetSpec, TopicInfo } from './wire.ts';
@@ -58,6 +58,12 @@ export interface ReadOptions {
    * (Kafka's console consumer --timeout-ms).
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * Following every partition: how often to look for partitions added to the topic since (default 30,000
+   * ms). They are read from their start (with a group, from its committed offset), so none of their
+   * records is missed.
+   */
+  readonly newPartitionsCheckMs?: number;
 }
 
 export interface TopicRecord extends ConsumedRecord {
@@ -82,6 +88,7 @@ const EMPTY_FETCHES_MAX = 40;
 const CATCH_UP_WAIT_MS = 250;
 const FETCH_BYTES_DEFAULT = 1 << 20;
 const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000;
+const NEW_PARTITIONS_CHECK_MS_DEFAULT = 30_000;
 /** What nextArrival's commit timer resolves to. */
 const COMMIT_DUE = Symbol('commit due');
 
@@ -98,7 +105,7 @@ export class Consumer {
     const idleEnd = options.idleTimeoutMs === undefined ? null : new IdleEnd(this.host.env, options.idleTimeoutMs, options.signal);
     const reading = idleEnd === null ? options : { ...options, signal: idleEnd.signal };
     const aborted = (): boolean => reading.signal?.aborted === true;
-    const arrivals = options.follow === true ? this.tail(topic, cursors, reading) : this.toEnd(topic, cursors, reading);
+    const arrivals = options.follow === true ? this.tail(topic, cursors, reading, progress) : this.toEnd(topic, cursors, reading);
     const idle = progress === null ? null : new IdleCommits(this.host.env, progress);
     try {
       for (;;) {
@@ -131,10 +138,32 @@ export class Consumer {
     return out;
   }
 
-  /** Every partition tailed on its own stream, merged. */
-  private tail(topic: string, cursors: readonly Cursor[], options: ReadOptions): AsyncGenerator<Arrival<ConsumedRecord>> {
+  /** Every partition tailed on its own stream, merged; reading them all, partitions added later too. */
+  private tail(topic: string, cursors: readonly Cursor[], options: ReadOptions, progress: GroupProgress | null): AsyncGenerator<Arrival<ConsumedRecord>> {
     const maxBytes = options.fetchBytesMax ?? FETCH_BYTES_DEFAULT;
-    return mergeTails(cursors.map((c) => ({ partition: c.partition, records: this.host.subscribe(topic, c.partition, c.offset, { maxBytes }) })), options.signal);
+    const open = (partition: number, offset: number): Tail<ConsumedRecord> => ({ partition, records: this.host.subscribe(topic, partition, offset, { maxBytes }) });
+    const discover = options.partitions === undefined ? this.addedPartitions(topic, cursors, options, progress, open) : undefined;
+    return mergeTails(cursors.map((c) => open(c.partition, c.offset)), options.signal, discover);
+  }
+
+  /** Each call waits `newPartitionsCheckMs`, then opens tails on the partitions the topic gained since reading began. */
+  private addedPartitions(topic: string, cursors: readonly Cursor[], options: ReadOptions, progress: GroupProgress | null, open: (partition: number, offset: number) => Tail<ConsumedRecord>): (ended: AbortSignal) => Promise<Tail<ConsumedRecord>[]> {
+    const known = new Set(cursors.map((c) => c.partition));
+    const everyMs = options.newPartitionsCheckMs ?? NEW_PARTITIONS_CHECK_MS_DEFAULT;
+    return async (ended) => {
+      await pause(this.host.env, everyMs, ended);
+      if (ended.aborted) return [];
+      const info = await this.host.describeTopic(topic);
+      const tails: Tail<ConsumedRecord>[] = [];
+      for (const partition of info.partitions.map((p) => p.partition).filter((p) => !known.has(p)).sort((a, b) => a - b)) {
+        const o = await this.host.listOffsets(topic, partition, 'earliest');
+        const offset = progress?.place(partition, o.logStartOffset, o.highWatermark) ?? o.offset;
+        progress?.processed(partition, offset);
+        known.add(partition);
+        tails.push(open(partition, offset));
+      }
+      return tails;
+    };
   }
 
   /** Fetch rounds over the partitions until each reached the high watermark it had at the start. */
@@ -188,6 +217,20 @@ export class Consumer {
     }));
     return { cursors, progress };
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(env: ClientEnv, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = (): void => {
+      env.clearTimer(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = env.setTimer(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Where a read from offset `asked` starts: there, or at the log's nearest end if the caller allows it. */

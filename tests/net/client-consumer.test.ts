@@ -213,7 +213,8 @@ describe('consumer, following', () => {
     const t = new FakeTopic([['a0'], []]);
     const timers: (() => void)[] = [];
     const env: ClientEnv = { ...t.env, setTimer: (fn) => timers.push(fn), clearTimer: () => {} };
-    const it = new Consumer(Object.assign(t, { env })).read('t', { follow: true, idleTimeoutMs: 1_000 });
+    // Partitions named: no timer looks for new ones.
+    const it = new Consumer(Object.assign(t, { env })).read('t', { partitions: [0, 1], follow: true, idleTimeoutMs: 1_000 });
     expect(dec((await it.next()).value?.value ?? null)).toBe('a0');
     const second = it.next();
     await new Promise((r) => setImmediate(r));
@@ -221,6 +222,27 @@ describe('consumer, following', () => {
     timers.at(-1)?.();
     expect((await second).done).toBe(true);
     expect([...t.tails.values()].every((tail) => tail.returned)).toBe(true);
+  });
+
+  it('following every partition, reads partitions added to the topic later from their start; with partitions named, it does not look', async () => {
+    const t = new FakeTopic([['a0'], []]);
+    const timers: (() => void)[] = [];
+    const env: ClientEnv = { ...t.env, setTimer: (fn) => timers.push(fn), clearTimer: () => {} };
+    const host = Object.assign(t, { env });
+    const read = new Consumer(host).read('t', { follow: true, newPartitionsCheckMs: 5_000 });
+    expect(values([(await read.next()).value!])).toEqual(['0:a0']);
+    const next = read.next();
+    t.logs.push(['c0', 'c1']); // partition 2, written before the reader looks
+    await new Promise((r) => setImmediate(r));
+    timers.shift()?.(); // the check is due
+    expect(values([(await next).value!])).toEqual(['2:c0']);
+    expect(values([(await read.next()).value!])).toEqual(['2:c1']);
+    await read.return();
+    expect([...t.tails.values()].every((tail) => tail.returned)).toBe(true);
+    const named = new Consumer(host).read('t', { partitions: [0], follow: true });
+    expect(values([(await named.next()).value!])).toEqual(['0:a0']);
+    await named.return();
+    expect(timers).toHaveLength(1); // the first reader's next check only
   });
 
   it('holds no memory per record while a partition stays quiet (racing its pending answer would leak)', async () => {
