@@ -3,8 +3,9 @@
 // unless following - until every partition has been read up to the high watermark it had when reading
 // began. Read to the end, partitions are fetched side by side (one fetch each per round); followed, each
 // partition is tailed on its own Subscribe stream and records come as they commit, partitions
-// interleaved. One partition's records always come in offset order. As a group, the reader commits what
-// it processed (group-progress.ts).
+// interleaved (following all of them, partitions added to the topic meanwhile are found and read too).
+// One partition's records always come in offset order. As a group, the reader commits what it processed
+// (group-progress.ts).
 import type { ClientEnv, TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
 import { GroupProgress, type GroupHost } from './group-progress.ts';
@@ -220,16 +221,16 @@ export class Consumer {
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(env: ClientEnv, ms: number, signal: AbortSignal | undefined): Promise<void> {
+function pause(env: ClientEnv, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
+    if (signal.aborted) return resolve();
     const done = (): void => {
       env.clearTimer(timer);
-      signal?.removeEventListener('abort', done);
+      signal.removeEventListener('abort', done);
       resolve();
     };
     const timer = env.setTimer(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    signal.addEventListener('abort', done, { once: true });
   });
 }
 
