@@ -71,9 +71,12 @@ export class MetadataWorkload {
       input = { type: 'create', key: name, value: { partitions, retentionMs: TOPIC_CONFIG_DEFAULTS['retention.ms'] } };
       call = (n, done) => n.createTopic({ requestId, name, partitions, replicationFactor }, done);
     } else if (roll < 0.4) {
-      const retentionMs = 60_000 * (1 + rng.nextInt(5));
+      // One in six sets retention.ms back to its default (--delete-config).
+      const step = rng.nextInt(6);
+      const retentionMs = step === 0 ? TOPIC_CONFIG_DEFAULTS['retention.ms'] : 60_000 * step;
       input = { type: 'update', key: name, value: { retentionMs } };
-      call = (n, done) => n.alterTopicConfigs({ requestId, name, configs: { 'retention.ms': String(retentionMs) } }, done);
+      const change = step === 0 ? { configs: {}, deleteConfigs: ['retention.ms'] } : { configs: { 'retention.ms': String(retentionMs) } };
+      call = (n, done) => n.alterTopicConfigs({ requestId, name, ...change }, done);
     } else if (roll < 0.45) {
       // Refused (INVALID_PARTITIONS) unless the topic has fewer: a refusal has no effect and leaves the history.
       const partitions = 2 + rng.nextInt(3);
