@@ -190,29 +190,31 @@ export class KeelNode {
   // ---- admin API --------------------------------------------------------------------------------
 
   createTopic(req: CreateTopicRequest, done: (r: AdminResult<TopicDescription>) => void): void {
-    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
-    this.controller.write({
+    this.writeRequest({
       type: 'create-topic', requestId: req.requestId, name: req.name, partitions: req.partitions, replicationFactor: req.replicationFactor, configs: req.configs ?? {},
       replicasPerBrokerMax: PARTITION_REPLICAS_PER_BROKER_MAX,
-    }, (r) => done(r as AdminResult<TopicDescription>));
+    }, done);
   }
 
   deleteTopic(req: { readonly requestId: string; readonly name: string }, done: (r: AdminResult<{ deleted: string }>) => void): void {
-    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
-    this.controller.write({ type: 'delete-topic', requestId: req.requestId, name: req.name }, (r) => done(r as AdminResult<{ deleted: string }>));
+    this.writeRequest({ type: 'delete-topic', requestId: req.requestId, name: req.name }, done);
   }
 
   /** Grows a topic to `partitions` partitions. */
   createPartitions(req: { readonly requestId: string; readonly name: string; readonly partitions: number }, done: (r: AdminResult<TopicDescription>) => void): void {
-    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
-    this.controller.write({ type: 'add-partitions', requestId: req.requestId, name: req.name, partitions: req.partitions, replicasPerBrokerMax: PARTITION_REPLICAS_PER_BROKER_MAX }, (r) => done(r as AdminResult<TopicDescription>));
+    this.writeRequest({ type: 'add-partitions', requestId: req.requestId, name: req.name, partitions: req.partitions, replicasPerBrokerMax: PARTITION_REPLICAS_PER_BROKER_MAX }, done);
   }
 
   /** Sets some configs of a topic and `deleteConfigs` back to their defaults; the others keep their values. */
   alterTopicConfigs(req: { readonly requestId: string; readonly name: string; readonly configs: Readonly<Record<string, unknown>>; readonly deleteConfigs?: readonly string[] }, done: (r: AdminResult<TopicDescription>) => void): void {
-    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
     const deleteConfigs = req.deleteConfigs ?? [];
-    this.controller.write({ type: 'alter-topic-configs', requestId: req.requestId, name: req.name, configs: req.configs, ...(deleteConfigs.length > 0 ? { deleteConfigs } : {}) }, (r) => done(r as AdminResult<TopicDescription>));
+    this.writeRequest({ type: 'alter-topic-configs', requestId: req.requestId, name: req.name, configs: req.configs, ...(deleteConfigs.length > 0 ? { deleteConfigs } : {}) }, done);
+  }
+
+  /** Writes an admin command that must carry a request id (its retries are applied once, by that id). */
+  private writeRequest<T>(c: Extract<Command, { readonly requestId: string }>, done: (r: AdminResult<T>) => void): void {
+    if (typeof c.requestId !== 'string' || c.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
+    this.controller.write(c, (r) => done(r as AdminResult<T>));
   }
 
   listTopics(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
@@ -281,8 +283,7 @@ export class KeelNode {
 
   /** Allocates an idempotent producer id (through the controller). */
   initProducerId(req: { readonly requestId: string }, done: (r: AdminResult<{ producerId: number; producerEpoch: number }>) => void): void {
-    if (typeof req.requestId !== 'string' || req.requestId === '') return done(adminError('INVALID_REQUEST', 'a request id is required'));
-    this.controller.write({ type: 'init-producer-id', requestId: req.requestId }, (r) => done(r as AdminResult<{ producerId: number; producerEpoch: number }>));
+    this.writeRequest({ type: 'init-producer-id', requestId: req.requestId }, done);
   }
 
   /**
