@@ -6,7 +6,7 @@ import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
 import { GroupOffsets, validateGroupId, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
-import { resolveTopicConfig, TOPIC_CONFIG_DEFAULTS, topicNameCollisionKey, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
+import { resolveTopicConfig, topicNameCollisionKey, unknownConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
 export interface BrokerRecord {
   readonly id: NodeId;
@@ -262,18 +262,28 @@ export class MetadataState {
     if (this.topics.has(name)) return adminError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
     const collides = this.collidingTopic(name);
     if (collides !== undefined) return adminError('INVALID_TOPIC', `topic "${name}" collides with existing topic "${collides}" ('.' and '_' are the same in a topic's metrics)`);
+    const placed = this.placeNew(partitions, rf, replicasPerBrokerMax, `${partitions} partitions`);
+    if (!placed.ok) return placed;
+    const cfg = resolveTopicConfig(configs, rf);
+    if (!cfg.ok) return cfg;
+    const groups = this.newPartitions(name, 0, placed.value);
+    this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
+    this.changed();
+    return ok(this.describeTopic(name));
+  }
+
+  /**
+   * Where `partitions` new partitions of `rf` replicas each go: on the eligible brokers, within the per-broker
+   * budget when the command carries one (`what` names them in the refusal). Places nothing yet.
+   */
+  private placeNew(partitions: number, rf: number, replicasPerBrokerMax: number | undefined, what: string): AdminResult<NodeId[][]> {
     const eligible = this.eligibleBrokers();
     const badRf = validateReplicationFactor(rf, eligible.length);
     if (badRf !== null) return { ok: false, error: badRf };
     const load = this.load();
     const overBudget = replicasPerBrokerMax === undefined ? null : this.replicaBudgetExceeded(load, partitions * rf, replicasPerBrokerMax);
-    if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${partitions} partitions x ${rf} replicas: ${overBudget}`);
-    const cfg = resolveTopicConfig(configs, rf);
-    if (!cfg.ok) return cfg;
-    const groups = this.newPartitions(name, 0, placePartitions(eligible, load, partitions, rf));
-    this.topics.set(name, { name, id: this.nextTopicId++, replicationFactor: rf, configs: cfg.value, groups });
-    this.changed();
-    return ok(this.describeTopic(name));
+    if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${what} x ${rf} replicas: ${overBudget}`);
+    return ok(placePartitions(eligible, load, partitions, rf));
   }
 
   /** Records partitions `first`, `first + 1`, ... of a topic on these replicas; returns their new groups. */
@@ -293,14 +303,9 @@ export class MetadataState {
     if (invalid !== null) return { ok: false, error: invalid };
     const have = t.groups.length;
     if (total <= have) return adminError('INVALID_PARTITIONS', `topic "${name}" has ${have} partition${have === 1 ? '' : 's'}; the count can only grow, not to ${total}`);
-    const eligible = this.eligibleBrokers();
-    const badRf = validateReplicationFactor(t.replicationFactor, eligible.length);
-    if (badRf !== null) return { ok: false, error: badRf };
-    const added = total - have;
-    const load = this.load();
-    const overBudget = replicasPerBrokerMax === undefined ? null : this.replicaBudgetExceeded(load, added * t.replicationFactor, replicasPerBrokerMax);
-    if (overBudget !== null) return adminError('INVALID_PARTITIONS', `${added} more partitions x ${t.replicationFactor} replicas: ${overBudget}`);
-    const groups = this.newPartitions(name, have, placePartitions(eligible, load, added, t.replicationFactor));
+    const placed = this.placeNew(total - have, t.replicationFactor, replicasPerBrokerMax, `${total - have} more partitions`);
+    if (!placed.ok) return placed;
+    const groups = this.newPartitions(name, have, placed.value);
     this.topics.set(name, { ...t, groups: [...t.groups, ...groups] });
     this.changed();
     return ok(this.describeTopic(name));
@@ -340,7 +345,8 @@ export class MetadataState {
     const t = this.topics.get(name);
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
     for (const key of deleteConfigs) {
-      if (!Object.hasOwn(TOPIC_CONFIG_DEFAULTS, key)) return adminError('INVALID_CONFIG', `unknown config "${key}" (known: ${Object.keys(TOPIC_CONFIG_DEFAULTS).join(', ')})`);
+      const unknown = unknownConfig(key);
+      if (unknown !== null) return { ok: false, error: unknown };
       if (Object.hasOwn(configs, key)) return adminError('INVALID_CONFIG', `config ${key} is both set and deleted`);
     }
     // Left out, a config resolves to its default.

@@ -78,14 +78,20 @@ const RANGES: Record<keyof TopicConfig, readonly [number, number]> = {
 };
 
 /** Merges user overrides over the defaults; unknown keys and out-of-range values are refused. */
+/** INVALID_CONFIG for a name that is not a topic config, else null. */
+export function unknownConfig(key: string): AdminError | null {
+  // Own keys only: names such as `constructor` or `__proto__` are unknown configs, not inherited ones.
+  return Object.hasOwn(RANGES, key) ? null : { code: 'INVALID_CONFIG', message: `unknown config "${key}" (known: ${Object.keys(RANGES).join(', ')})` };
+}
+
 export function resolveTopicConfig(overrides: unknown, replicationFactor: number): { ok: true; value: TopicConfig } | { ok: false; error: AdminError } {
   if (overrides === undefined || overrides === null) return { ok: true, value: TOPIC_CONFIG_DEFAULTS };
   if (typeof overrides !== 'object' || Array.isArray(overrides)) return adminError('INVALID_CONFIG', 'configs must be an object of key -> value');
   const out: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, TOPIC_CONFIG_DEFAULTS);
   for (const [key, raw] of Object.entries(overrides as Record<string, unknown>)) {
-    // Own keys only: names such as `constructor` or `__proto__` are unknown configs, not inherited ones.
-    const range = Object.hasOwn(RANGES, key) ? RANGES[key as keyof TopicConfig] : undefined;
-    if (range === undefined) return adminError('INVALID_CONFIG', `unknown config "${key}" (known: ${Object.keys(RANGES).join(', ')})`);
+    const unknown = unknownConfig(key);
+    if (unknown !== null) return { ok: false, error: unknown };
+    const range = RANGES[key as keyof TopicConfig];
     // Decimal integers only (as Kafka): no '0x10', '1e3' or padded strings.
     const v = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < range[0] || v > range[1] || (v === 0 && key.startsWith('retention'))) {
