@@ -20,8 +20,8 @@ export class MetadataChecker {
   private readonly spread = new Map<NodeId, number>();
   /** Per node: each group's reassignment target after its last change (a broker already there is not new). */
   private readonly targets = new Map<NodeId, Map<number, readonly NodeId[]>>();
-  /** Per node: each topic's partition count after its last change (partitions past it are new). */
-  private readonly partitionCounts = new Map<NodeId, Map<string, number>>();
+  /** Per node: the next group id after its last change (groups from it on were created by this change). */
+  private readonly nextGroupIds = new Map<NodeId, number>();
   maxVersion = 0;
   changes = 0;
 
@@ -68,14 +68,14 @@ export class MetadataChecker {
     const targetsNow = new Map<number, readonly NodeId[]>();
     for (const p of m.partitions.values()) if (p.target !== null) targetsNow.set(p.group, [...p.target]);
     this.targets.set(node, targetsNow);
-    const countsBefore = follows ? this.partitionCounts.get(node) : undefined;
-    this.partitionCounts.set(node, new Map([...m.topics.values()].map((t) => [t.name, t.groups.length])));
+    const groupsBefore = follows ? this.nextGroupIds.get(node) : undefined;
+    this.nextGroupIds.set(node, m.nextGroupId);
     if (c.type !== 'create-topic' && c.type !== 'add-partitions' && c.type !== 'decommission-broker') return;
-    // The topic whose partitions this change created, and the first of them (all, for a new topic).
+    // The topic whose partitions this change created, and the first group it created (all, for a new topic).
     const created: TopicDescription | undefined = c.type === 'decommission-broker' ? undefined : m.describeTopic(c.name);
-    const firstNew = c.type === 'add-partitions' ? countsBefore?.get(c.name) ?? Number.POSITIVE_INFINITY : 0;
+    const firstNewGroup = c.type === 'add-partitions' ? groupsBefore ?? Number.POSITIVE_INFINITY : 0;
     for (const part of created?.partitions ?? []) {
-      if (part.partition < firstNew) continue;
+      if (part.group < firstNewGroup) continue;
       for (const r of part.replicas) {
         const b = m.brokers.get(r);
         if (b === undefined || b.fenced || b.shuttingDown || b.decommissioned) this.fail('fenced-assignment', `new partition ${created?.name ?? ''}/${part.partition} placed a replica on broker ${r}, which is ${b === undefined ? 'unregistered' : b.fenced ? 'fenced' : b.decommissioned ? 'decommissioned' : 'shutting down'}`);
