@@ -6,7 +6,7 @@
 // interleaved (following all of them, partitions added to the topic meanwhile are found and read too).
 // One partition's records always come in offset order. As a group, the reader commits what it processed
 // (group-progress.ts).
-import type { ClientEnv, TimerHandle } from './env.ts';
+import { sleep, type ClientEnv, type TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
 import { GroupProgress, type GroupHost } from './group-progress.ts';
 import { mergeTails, type Arrival, type Tail } from './merge-tails.ts';
@@ -152,7 +152,7 @@ export class Consumer {
     const known = new Set(cursors.map((c) => c.partition));
     const everyMs = options.newPartitionsCheckMs ?? NEW_PARTITIONS_CHECK_MS_DEFAULT;
     return async (ended) => {
-      await pause(this.host.env, everyMs, ended);
+      await sleep(this.host.env, everyMs, ended);
       if (ended.aborted) return [];
       const info = await this.host.describeTopic(topic);
       const tails: Tail<ConsumedRecord>[] = [];
@@ -218,20 +218,6 @@ export class Consumer {
     }));
     return { cursors, progress };
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(env: ClientEnv, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      env.clearTimer(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = env.setTimer(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Where a read from offset `asked` starts: there, or at the log's nearest end if the caller allows it. */

@@ -16,9 +16,18 @@ export interface ClientEnv {
   requestId(): string;
 }
 
-export function sleep(env: ClientEnv, ms: number): Promise<void> {
+/** Resolves after `ms`, or as soon as `signal` aborts (its timer then cleared). */
+export function sleep(env: ClientEnv, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    env.setTimer(resolve, ms);
+    if (signal === undefined) return void env.setTimer(resolve, ms);
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      env.clearTimer(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = env.setTimer(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
 
