@@ -1,9 +1,9 @@
 // `keel produce TOPIC [--key K | --key-separator S] [--partition P]`: one record per line of stdin, sent with
 // the idempotent producer (batched, pipelined). With --key-separator each line is KEY S VALUE, split at the
-// first S (Kafka's console producer with parse.key=true and key.separator); a line without S is refused. With --json, one line per acknowledged record
-// {topic, partition, offset, key, value}; a record that was not acknowledged prints an error line
-// {error: {code, message}, line, value} (the line's number, and its value cut at 100 characters) and the
-// exit code is non-zero (DESIGN.md §8).
+// first S (Kafka's console producer with parse.key=true and key.separator); a line without S is refused.
+// With --json, one line per acknowledged record {topic, partition, offset, key, value}; a record that was
+// not acknowledged prints an error line {error: {code, message}, line, value} (the line's number, and its
+// value cut at 100 characters) and the exit code is non-zero (DESIGN.md §8).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { KeelError } from '../net/client/errors.ts';

@@ -438,7 +438,7 @@ function isTopicDescription(v: unknown): v is TopicDescription {
   return typeof t.name === 'string' && typeof t.configs === 'object' && t.configs !== null && Array.isArray(t.partitions);
 }
 
-/** The answer to a CreateTopic or AlterTopicConfigs (`what`): the topic as it is now. */
+/** The answer to a CreateTopic, CreatePartitions or AlterTopicConfigs (`what`): the topic as it is now. */
 export function encodeTopicAnswer(v: unknown, name: string, addressOf: (id: NodeId) => string | undefined, what: string): Encoded {
   if (!isTopicDescription(v) || v.name !== name) return reusedId(what);
   return { ok: true, value: { topic: encodeTopicInfo(v, addressOf) } };
