@@ -2,7 +2,7 @@
 // ticking every 50 ms (election after 10-20 ticks, heartbeat every 2).
 import { assert } from './assert.ts';
 import type { LogStorage } from './storage.ts';
-import type { Index, NodeId } from './types.ts';
+import type { Index, NodeId, Term } from './types.ts';
 
 /** The only source of randomness Raft uses (election jitter). Injected, so a seed reproduces a run. */
 export interface Rng {
@@ -59,6 +59,16 @@ export interface RaftConfig {
   readonly preVote: boolean;
   readonly logger: RaftLogger;
   readonly plantedBugs: PlantedBugs;
+  /**
+   * Non-zero for a replica whose node lost its disk (a wiped data directory) while its peers had terms
+   * up to this one. What the lost disk promised is gone: votes it cast in those terms, entries it
+   * acknowledged. So the replica starts at this term (older leaders, which may count its lost
+   * acknowledgements, cannot use it), never votes in a term up to it (a second vote in a term it voted
+   * in), votes for nobody until its log holds an entry of this term or later (a leader elected without
+   * it holds every committed entry, so from then on its up-to-date check is honest again), and does not
+   * campaign until then. 0: an intact disk.
+   */
+  readonly voteFenceTerm: Term;
 }
 
 export type RaftOptions = Pick<RaftConfig, 'id' | 'storage' | 'rng'> & Partial<Omit<RaftConfig, 'id' | 'storage' | 'rng'>>;
@@ -78,6 +88,7 @@ export const RAFT_DEFAULTS = {
   preVote: true,
   logger: SILENT_LOGGER,
   plantedBugs: {},
+  voteFenceTerm: 0 as Term,
 } as const;
 
 export function resolveConfig(o: RaftOptions): RaftConfig {

@@ -96,6 +96,11 @@ export class Raft {
     }
     const applied = this.cfg.applied ?? (0 as Index);
     if (applied > this.log.applied) this.log.appliedTo(Math.min(applied, this.log.committed) as Index);
+    if (this.term < this.cfg.voteFenceTerm) {
+      // A replaced disk: start at the fence term, with no vote (RawNode persists the raise first).
+      this.term = this.cfg.voteFenceTerm;
+      this.vote = NONE;
+    }
     this.becomeFollower(this.term, NONE);
   }
 
@@ -191,6 +196,11 @@ export class Raft {
     return this.tracker.isPromotable(this.id);
   }
 
+  /** This replica's disk was replaced and its log does not yet reach the fence term (RaftConfig.voteFenceTerm). */
+  fenced(): boolean {
+    return this.cfg.voteFenceTerm > 0 && this.log.lastTerm() < this.cfg.voteFenceTerm;
+  }
+
   // ---- ticks and elections --------------------------------------------------------------------
 
   tick(): void {
@@ -206,6 +216,10 @@ export class Raft {
   hup(kind: CampaignKind): void {
     if (this.role === 'leader') return;
     if (!this.promotable()) return;
+    if (this.fenced()) {
+      this.logInfo(`cannot campaign: replaced disk, log behind fence term ${this.cfg.voteFenceTerm}`);
+      return;
+    }
     if (this.hasUnappliedConfChanges()) {
       this.logInfo('cannot campaign: committed conf changes not yet applied');
       return;
@@ -310,8 +324,10 @@ export class Raft {
       || (m.type === 'preVote' && m.term > this.term);
     const upToDate = this.cfg.plantedBugs.grantVoteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
+    // A replaced disk forgot its votes and acknowledgements: no vote until the fence is passed.
+    const fenceAllows = m.term > this.cfg.voteFenceTerm && !this.fenced();
     // Learners answer too: a learner promoted without knowing it yet must still vote (PITFALLS 11).
-    if (canVote && upToDate) {
+    if (canVote && upToDate && fenceAllows) {
       // Reply with the request's term: a pre-vote is for a term we have not adopted.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {

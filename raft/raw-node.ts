@@ -105,7 +105,9 @@ export class RawNode {
   constructor(options: RaftOptions) {
     this.raft = new Raft(options);
     this.prevSoft = this.softState();
-    this.prevHard = this.hardState();
+    // A term raised at construction (RaftConfig.voteFenceTerm) differs from storage: the first Ready persists it.
+    const stored = options.storage.initialState().hardState;
+    this.prevHard = stored.term === this.raft.term ? this.hardState() : stored;
   }
 
   get id(): NodeId {

@@ -64,6 +64,8 @@ export interface PeerOptions {
   readonly checkQuorum?: boolean;
   readonly rng?: Rng;
   readonly plantedBugs?: PlantedBugs;
+  /** RaftConfig.voteFenceTerm: the replica's disk was replaced. */
+  readonly voteFenceTerm?: number;
 }
 
 /** One RawNode with synchronous durable storage: every Ready is written, applied and acknowledged at once. */
@@ -85,6 +87,7 @@ export class Peer {
       checkQuorum: options.checkQuorum ?? false,
       logger: SILENT_LOGGER,
       ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
+      ...(options.voteFenceTerm === undefined ? {} : { voteFenceTerm: options.voteFenceTerm as Term }),
     });
   }
 
