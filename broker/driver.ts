@@ -6,6 +6,7 @@
 import { assert } from '../raft/assert.ts';
 import type { Message, NodeId } from '../raft/types.ts';
 import type { Frame, GroupId, GroupMessage, NodeRpc, Ports, StorageError, TimerHandle, WriteOp } from './ports.ts';
+import { PeerLives } from './disk-identity.ts';
 import type { Replica, TurnBatch } from './replica.ts';
 
 export interface DriverStats {
@@ -51,6 +52,8 @@ export class Driver {
   incarnation = 0;
   /** Each peer's incarnation, as the last frame from it said (requests are addressed to it). */
   private readonly peerIncarnations = new Map<NodeId, number>();
+  /** The highest life of each peer ever seen, on disk (disk-identity.ts). */
+  readonly peerLives = new PeerLives();
   private readonly rpcWaiting = new Map<number, { done: (body: unknown) => void; timer: TimerHandle }>();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
   private readonly tickListeners: (() => void)[] = [];
@@ -135,7 +138,12 @@ export class Driver {
     if (this.stopped || frame.to !== this.nodeId) return;
     // The newest frame's word, not the highest ever seen: a peer whose disk was replaced starts counting
     // again from 1. A late frame of an earlier life costs at most a request that goes unanswered.
-    if (frame.fromIncarnation !== 0) this.peerIncarnations.set(frame.from, frame.fromIncarnation);
+    if (frame.fromIncarnation !== 0) {
+      this.peerIncarnations.set(frame.from, frame.fromIncarnation);
+      // A new life of the peer is recorded in the next batch, before anything this frame causes.
+      const op = this.peerLives.observe(frame.from, frame.fromIncarnation);
+      if (op !== null) this.batch.ops.push(op);
+    }
     for (const gm of frame.messages) {
       const r = this.replicas.get(gm.group);
       if (r !== undefined && gm.msg.to === this.nodeId) r.step(gm.msg);

@@ -7,7 +7,9 @@ import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '..
 import { MetadataState, type TopicDescription } from '../controller/metadata.ts';
 import { PARTITION_REPLICAS_PER_BROKER_MAX } from '../controller/topic-config.ts';
 import type { NodeId } from '../raft/types.ts';
+import { admissionAnswer, admit } from './admission.ts';
 import { ControllerService, DEFAULT_CONTROLLER_OPTIONS, type Consistency, type ControllerServiceOptions, type Versioned } from './controller-service.ts';
+import { ADMISSION_METHOD, INCARNATION_RANDOM_PARTS, fencesOp, startsOp, storedStarts, type NodePlantedBugs } from './disk-identity.ts';
 import { DEFAULT_REPLICA_OPTIONS, NodeHost, type RaftTuning } from './node-host.ts';
 import type { GroupObserver } from './observer.ts';
 import { CONTROLLER_GROUP, type Frame, type Ports, type StorageError } from './ports.ts';
@@ -31,6 +33,7 @@ export interface KeelNodeConfig {
   readonly controller: ControllerServiceOptions;
   /** Test-only switches (planted bugs in the partition state machine). */
   readonly partitionBugs?: PartitionPlantedBugs;
+  readonly nodeBugs?: NodePlantedBugs;
 }
 
 export function defaultNodeConfig(nodeId: NodeId, brokers: readonly NodeId[], advertisedAddress: string): KeelNodeConfig {
@@ -50,6 +53,8 @@ export function defaultNodeConfig(nodeId: NodeId, brokers: readonly NodeId[], ad
 export interface KeelObserver extends GroupObserver {
   /** The node applied a metadata change: its version and the digest of the change sequence so far. */
   metadataChanged?(node: NodeId, version: number, digest: number, metadata: MetadataState, command: Command): void;
+  /** A node on a new disk may start its groups; `fenced`: its disk was replaced (disk-identity.ts). */
+  admitted?(node: NodeId, fenced: boolean): void;
 }
 
 export interface CreateTopicRequest {
@@ -65,9 +70,6 @@ function offsetRecords(offsets: readonly PartitionOffset[]): PartitionOffset[] {
   return offsets.map(({ partition, offset }) => ({ partition, offset }));
 }
 
-const INCARNATION_KEY = 'n/incarnation';
-/** An incarnation is the start count times this, plus a random part below it. */
-const INCARNATION_RANDOM_PARTS = 1 << 20;
 /** Leader duties and replica hosting run every this many ticks. */
 const DUTY_EVERY_TICKS = 10;
 /** A controlled shutdown waits at most this long for leaderships to move away. */
@@ -125,6 +127,7 @@ export class KeelNode {
       partitions: () => this.hostedPartitions(),
     });
     this.host.driver.onTick(() => this.onTick());
+    this.host.driver.handle(ADMISSION_METHOD, (from, _body, reply) => reply(admissionAnswer(this.host.driver, from)));
   }
 
   private stateMachineFor(group: number): StateMachine {
@@ -165,14 +168,39 @@ export class KeelNode {
   start(onStarted: () => void = () => {}): void {
     this.host.start((records) => {
       this.hosting.loadTombstones(records);
-      const prev = records.get(INCARNATION_KEY);
-      this.starts = (prev === undefined ? 0 : Number(new TextDecoder().decode(prev)) || 0) + 1;
-      // The count alone could repeat: a crash can lose its write (the node is already talking by then),
-      // and a replaced disk counts from 1 again. The random part keeps two lives apart all the same.
-      this.host.driver.incarnation = this.starts * INCARNATION_RANDOM_PARTS + this.ports.rng.nextInt(INCARNATION_RANDOM_PARTS);
-      this.host.driver.queueWrite([{ type: 'put', key: INCARNATION_KEY, value: new TextEncoder().encode(String(this.starts)) }]);
+      // A disk with groups begins its life at once; a new disk began it in admission, before its groups.
+      if (this.starts === 0) {
+        this.beginLife(storedStarts(records) + 1);
+        this.host.driver.queueWrite([startsOp(this.starts)]);
+      }
       onStarted();
+    }, (records, proceed) => this.admit(records, proceed));
+  }
+
+  /**
+   * A new disk's first start: no group runs until every peer has said whether it knew this node (a
+   * replaced disk's groups then start fenced), and frames carry this life only once its start count is
+   * on disk, so a peer never records a life this disk could forget (disk-identity.ts).
+   */
+  private admit(records: ReadonlyMap<string, Uint8Array>, proceed: () => void): void {
+    const stored = storedStarts(records);
+    const peers = this.config.brokers.filter((b) => b !== this.config.nodeId);
+    admit({ driver: this.host.driver, clock: this.ports.clock, logger: this.ports.logger, peers, storedStarts: stored }, (found) => {
+      const fences = this.config.nodeBugs?.rejoinWithoutFence === true ? null : found;
+      if (fences !== null) this.host.fences = fences;
+      this.host.driver.queueWrite([startsOp(stored + 1), ...(fences === null ? [] : [fencesOp(fences)])], () => {
+        this.beginLife(stored + 1);
+        this.observer.admitted?.(this.config.nodeId, fences !== null);
+        proceed();
+      });
     });
+  }
+
+  private beginLife(starts: number): void {
+    this.starts = starts;
+    // The count alone could repeat: a crash can lose its write (the node is already talking by then),
+    // and a replaced disk counts from 1 again. The random part keeps two lives apart all the same.
+    this.host.driver.incarnation = this.starts * INCARNATION_RANDOM_PARTS + this.ports.rng.nextInt(INCARNATION_RANDOM_PARTS);
   }
 
   stop(): void {
@@ -312,6 +340,10 @@ export class KeelNode {
     const me = this.metadata.brokers.get(this.config.nodeId);
     if (me === undefined || me.epoch !== this.controller.epoch) return { ready: false, reason: 'registration not applied locally yet' };
     if (me.fenced) return { ready: false, reason: 'fenced (waiting for the controller to see a heartbeat)' };
+    let behindFence = 0;
+    for (const r of this.host.driver.replicas.values()) if (r.raw.raft.fenced()) behindFence++;
+    // A replaced disk's groups count in no election until caught up: another node down meanwhile would stall them.
+    if (behindFence > 0) return { ready: false, reason: `rejoining on a replaced disk: ${behindFence} groups not caught up yet` };
     return { ready: true, reason: 'ready' };
   }
 }

@@ -3,6 +3,7 @@
 import { RAFT_DEFAULTS, type RaftOptions } from '../raft/config.ts';
 import { MemoryStorage } from '../raft/storage.ts';
 import type { ConfState, Index, NodeId, Term } from '../raft/types.ts';
+import { readFences } from './disk-identity.ts';
 import { Driver } from './driver.ts';
 import type { GroupObserver } from './observer.ts';
 import type { GroupId, Ports, StorageError } from './ports.ts';
@@ -36,6 +37,8 @@ export class NodeHost {
   readonly driver: Driver;
   /** Groups whose stored state was corrupt: their replica stepped aside and does not run. */
   readonly steppedAside = new Map<GroupId, string>();
+  /** Fence terms of this node's groups, if its disk was replaced (disk-identity.ts; RaftConfig.voteFenceTerm). */
+  fences = new Map<GroupId, Term>();
   started = false;
 
   constructor(
@@ -51,13 +54,19 @@ export class NodeHost {
     return this.config.nodeId;
   }
 
-  /** Loads the disk, recovers every group, bootstraps on the very first start, and starts running. */
-  start(onStarted: (records: ReadonlyMap<string, Uint8Array>) => void = () => {}): void {
+  /**
+   * Loads the disk, recovers every group, bootstraps on the very first start, and starts running. On a
+   * disk that holds no groups yet, `admit` (if given) runs first, with the driver running but no group:
+   * it calls `proceed` once the node may start its groups.
+   */
+  start(onStarted: (records: ReadonlyMap<string, Uint8Array>) => void = () => {}, admit?: (records: ReadonlyMap<string, Uint8Array>, proceed: () => void) => void): void {
     this.ports.storage.load((records, err) => {
       if (err !== null) {
         this.ports.logger.error('cannot load storage', { code: err.code, message: err.message });
         return;
       }
+      this.driver.peerLives.load(records);
+      this.fences = readFences(records);
       for (const rec of recoverGroups(records).values()) {
         if (!rec.ok) {
           this.steppedAside.set(rec.group, rec.reason);
@@ -68,7 +77,17 @@ export class NodeHost {
         if (rec.repairedCopies > 0) this.ports.logger.warn('one hard-state copy was corrupt; used the other', { group: rec.group });
         this.addReplica(rec.group, rec.storage);
       }
-      if (!records.has(INIT_KEY)) this.bootstrap();
+      const fresh = !records.has(INIT_KEY);
+      if (fresh && admit !== undefined) {
+        this.driver.start();
+        admit(records, () => {
+          this.bootstrap();
+          this.started = true;
+          onStarted(records);
+        });
+        return;
+      }
+      if (fresh) this.bootstrap();
       this.started = true;
       this.driver.start();
       onStarted(records);
@@ -105,7 +124,7 @@ export class NodeHost {
   }
 
   private addReplica(group: GroupId, storage: MemoryStorage, sm: StateMachine = this.config.stateMachine(group)): Replica {
-    const raft = { ...RAFT_DEFAULTS, ...this.config.raft, rng: this.ports.rng };
+    const raft = { ...RAFT_DEFAULTS, ...this.config.raft, rng: this.ports.rng, voteFenceTerm: this.fences.get(group) ?? (0 as Term) };
     const replica = new Replica(this.nodeId, group, storage, sm, raft, this.config.replica, this.observer, () => this.driver.incarnation);
     this.driver.addReplica(replica);
     return replica;

@@ -69,7 +69,7 @@ const crashyDisk: fc.Arbitrary<DiskOptions> = fc.record({
   loadLatencyMs: ms(1, 20),
 });
 
-function crash(n: number, safetyMs: number, extra: Partial<{ corrupt: boolean; inFlight: boolean }> = {}): fc.Arbitrary<FaultEvent> {
+function crash(n: number, safetyMs: number, extra: Partial<{ corrupt: boolean; wipe: boolean; inFlight: boolean }> = {}): fc.Arbitrary<FaultEvent> {
   return fc.record({ atMs: at(safetyMs), target: target(n), restartAfterMs: ms(0, 3_000) }).map((c) => ({ ...c, kind: 'crash' as const, ...extra }));
 }
 
@@ -174,6 +174,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'disk-corruption',
     description: 'latent corruption of a stored record on a minority replica, found at restart by checksums',
     arbitrary: (t) => base(fc.tuple(crash(3, t, { corrupt: true }).map((e) => ({ ...e, target: 0 })), fc.array(crash(3, t), { maxLength: 3 })).map(([c, rest]) => [c, ...rest.filter((e) => e.kind !== 'crash' || e.target !== 0)])),
+  },
+  {
+    name: 'disk-wipe',
+    description: 'a minority replica restarts on an empty disk (wiped data directory); it must rejoin without its lost votes and acknowledgements counting (keel only: the bare Raft system gets plain crashes)',
+    arbitrary: (t) => base(fc.tuple(crash(3, t, { wipe: true }).map((e) => ({ ...e, target: 0 })), fc.array(crash(3, t, { inFlight: true }), { minLength: 1, maxLength: 4 })).map(([c, rest]) => [c, ...rest.filter((e) => e.kind !== 'crash' || e.target !== 0)])),
   },
   {
     name: 'clock-skew',

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import type { ControllerPlantedBugs } from '../broker/controller-service.ts';
 import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
+import type { NodePlantedBugs } from '../broker/disk-identity.ts';
 import type { PlantedBugs } from '../raft/config.ts';
 import { runKeel } from '../sim/keel-run.ts';
 import { runRaft, type RunResult, type RunSpecBase } from '../sim/raft-run.ts';
@@ -21,7 +22,7 @@ export interface RunParams {
   readonly safetyMs: number;
   /** The heal phase: the cluster must recover and converge within it. */
   readonly healMs: number;
-  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
+  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs & NodePlantedBugs;
   readonly keepTraceLines: boolean;
   /** keel system: partitions of the data workload, split over topics d0 and d1 (default 6). */
   readonly dataPartitions?: number;

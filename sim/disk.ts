@@ -28,6 +28,7 @@ export interface DiskStats {
   crashKeptBatches: number;
   corruptions: number;
   fsyncFailures: number;
+  wipes: number;
 }
 
 interface InFlight {
@@ -37,7 +38,7 @@ interface InFlight {
 
 export class SimDisk {
   options: DiskOptions;
-  readonly stats: DiskStats = { writes: 0, crashLostBatches: 0, crashKeptBatches: 0, corruptions: 0, fsyncFailures: 0 };
+  readonly stats: DiskStats = { writes: 0, crashLostBatches: 0, crashKeptBatches: 0, corruptions: 0, fsyncFailures: 0, wipes: 0 };
   /**
    * Durable records, by key space: the first 11 characters of a key (`g/<group>/`, one Raft group's
    * records). A range delete then scans one group's records, and a write costs one map insert.
@@ -156,6 +157,16 @@ export class SimDisk {
   /** Everything durable, sorted by key (what a restarted node reads). */
   snapshot(): Map<string, Uint8Array> {
     return new Map([...this.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** The disk is replaced by an empty one (a wiped data directory); call it while the node is down. */
+  wipe(): void {
+    this.spaces.clear();
+    this.records = 0;
+    this.lastPrefix = '';
+    this.lastSpace = undefined;
+    this.inFlight = [];
+    this.stats.wipes++;
   }
 
   /** Latent corruption: flips one byte of one stored record whose key passes `filter`. Returns the key. */

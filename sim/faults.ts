@@ -12,8 +12,12 @@ import type { World } from './world.ts';
 export type Target = number | 'leader' | 'partition-leader';
 
 export type FaultEvent =
-  /** `inFlight`: wait (briefly) for a moment when the node has a storage write in flight, then kill it. */
-  | { readonly atMs: number; readonly kind: 'crash'; readonly target: Target; readonly restartAfterMs: number; readonly corrupt?: boolean; readonly inFlight?: boolean }
+  /**
+   * `inFlight`: wait (briefly) for a moment when the node has a storage write in flight, then kill it.
+   * `corrupt`: a stored record is damaged while it is down; `wipe`: it restarts on an empty disk. Both
+   * only on the fixed minority that may lose its data.
+   */
+  | { readonly atMs: number; readonly kind: 'crash'; readonly target: Target; readonly restartAfterMs: number; readonly corrupt?: boolean; readonly wipe?: boolean; readonly inFlight?: boolean }
   | { readonly atMs: number; readonly kind: 'pause'; readonly target: Target; readonly ms: number; readonly crashAfter?: boolean }
   | { readonly atMs: number; readonly kind: 'isolate'; readonly target: Target; readonly ms: number }
   | { readonly atMs: number; readonly kind: 'partition'; readonly sides: readonly (readonly number[])[]; readonly ms: number }
@@ -50,6 +54,11 @@ export interface FaultContext {
   readonly corruptible: ReadonlySet<NodeId>;
   /** Corrupts a stored record of a node that is down. */
   corrupt(node: NodeId): void;
+  /**
+   * Replaces the disk of a node that is down with an empty one. Only systems whose nodes detect a
+   * replaced disk offer it (keel; the bare Raft system would rejoin with amnesia, which no Raft survives).
+   */
+  wipe?(node: NodeId): void;
   /** Starts a membership change of the main group (scenario membership-change-under-faults). */
   membership?(action: 'replace-voter'): void;
   /** Restores the calm network options (end of a temporary network fault). */
@@ -103,6 +112,10 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
       const kill = (): void => {
         w.crash(id);
         if (f.corrupt === true && ctx.corruptible.has(id)) ctx.corrupt(id);
+        if (f.wipe === true && ctx.corruptible.has(id) && ctx.wipe !== undefined) {
+          w.timeline(id, 'WIPE (restarts on an empty disk)');
+          ctx.wipe(id);
+        }
         later(ctx, f.restartAfterMs, () => w.start(id));
       };
       if (f.inFlight === true) crashWhileWriting(ctx, id, 200, kill);

@@ -19,11 +19,12 @@ import { MetadataWorkload } from './workload/metadata-workload.ts';
 import { PartitionChecker, type ReplicaLog } from './checkers/partition-checker.ts';
 import { PartitionWorkload, type DataTopic } from './workload/partition-workload.ts';
 import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
+import type { NodePlantedBugs } from '../broker/disk-identity.ts';
 
 /** The whole system's runs: brokers beyond `voters` follow the metadata log as controller learners. */
 export interface KeelRunSpec extends RunSpecBase {
   readonly raftKnobs: RaftTuning;
-  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs;
+  readonly plantedBugs: PlantedBugs & ControllerPlantedBugs & PartitionPlantedBugs & NodePlantedBugs;
   /** Topics the data workload writes to (created at setup). */
   readonly dataTopics: readonly DataTopic[];
   readonly producers: number;
@@ -60,7 +61,13 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     restored: raftChecker.restored.bind(raftChecker),
     raftState: raftChecker.raftState.bind(raftChecker),
     metadataChanged: metaChecker.metadataChanged.bind(metaChecker),
+    admitted: (_node: NodeId, fenced: boolean) => {
+      if (fenced) lastFencedAdmissionMs = now();
+    },
   };
+  // A replaced disk rejoins once every peer has answered, possibly after the heal; its groups then elect
+  // again (their leaders may count its lost acknowledgements), so the admin liveness bound starts there.
+  let lastFencedAdmissionMs = 0;
   const w: World = new World(
     { seed: spec.seed, nodeIds: ids, network: spec.network, disk: spec.disk, clock: spec.clock, keepTraceLines: spec.keepTraceLines },
     (id, ports, onFatal) => {
@@ -72,6 +79,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
         replica: { ...base.replica, snapshotEveryEntries: 200, entriesKeptAfterSnapshot: 50, requestTimeoutTicks: 60 },
         controller: { ...base.controller, plantedBugs: spec.plantedBugs },
         partitionBugs: spec.plantedBugs,
+        nodeBugs: spec.plantedBugs,
       }, ports, onFatal, observer);
     },
   );
@@ -99,6 +107,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     },
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => w.proc(id).disk.corrupt((k) => k.startsWith('g/')),
+    wipe: (id) => w.proc(id).disk.wipe(),
     membership: () => decommissionDuringFaults(w, ids, node),
     baseNetwork: spec.network,
     active: () => !healed,
@@ -135,7 +144,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   const violations: Violation[] = all();
   if (violations.length === 0) {
     const bound = Math.min(LIVENESS_BOUND_MS, spec.healMs);
-    violations.push(...admin.livenessViolations(healStart, bound), ...data.livenessViolations(bound));
+    violations.push(...admin.livenessViolations(Math.max(healStart, lastFencedAdmissionMs), bound), ...data.livenessViolations(bound));
   }
   if (violations.length === 0) {
     admin.stopIssuing();
