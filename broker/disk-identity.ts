@@ -118,7 +118,7 @@ export function isAdmissionAnswer(body: unknown): body is AdmissionAnswer {
 
 /**
  * The fences a node on a disk remembering `starts` lives must keep, from every peer's answer: none if no
- * peer saw a later life (a new node), else each group's highest reported term.
+ * peer saw a later life (a new node), else one past each group's highest reported term.
  */
 export function fencesFrom(answers: readonly AdmissionAnswer[], starts: number): Map<GroupId, Term> | null {
   if (!answers.some((a) => a.startsSeen > starts)) return null;
