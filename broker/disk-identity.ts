@@ -32,6 +32,8 @@ export const STARTS_KEY = 'n/incarnation';
 const PEER_STARTS_KEY = 'n/peer-starts';
 /** Fence terms of the groups of a replaced disk: JSON {"<group>": term}. */
 const FENCES_KEY = 'n/fences';
+/** A replaced disk's groups below this id predate it (decimal). */
+const GROUPS_BELOW_KEY = 'n/replaced-groups-below';
 /** The RPC a node on a new disk sends every peer. */
 export const ADMISSION_METHOD = 'node.admission';
 
@@ -71,12 +73,13 @@ function countsOp(key: string, counts: ReadonlyMap<number, number>): WriteOp {
   return { type: 'put', key, value: encoder.encode(JSON.stringify(Object.fromEntries([...counts].sort((a, b) => a[0] - b[0])))) };
 }
 
-export function readFences(records: ReadonlyMap<string, Uint8Array>): Map<GroupId, Term> {
-  return readCounts(records, FENCES_KEY) as Map<GroupId, Term>;
+export function readReplacement(records: ReadonlyMap<string, Uint8Array>): Replacement {
+  const below = records.get(GROUPS_BELOW_KEY);
+  return { fences: readCounts(records, FENCES_KEY) as Map<GroupId, Term>, groupsBelow: below === undefined ? 0 : Number(decoder.decode(below)) || 0 };
 }
 
-export function fencesOp(fences: ReadonlyMap<GroupId, Term>): WriteOp {
-  return countsOp(FENCES_KEY, fences);
+export function replacementOps(r: Replacement): WriteOp[] {
+  return [countsOp(FENCES_KEY, r.fences), { type: 'put', key: GROUPS_BELOW_KEY, value: encoder.encode(String(r.groupsBelow)) }];
 }
 
 /** The highest life of each peer seen in its frames, kept on disk. */
@@ -107,12 +110,20 @@ export interface AdmissionAnswer {
   readonly startsSeen: number;
   /** [group, current term] of every group replica the peer hosts. */
   readonly terms: readonly (readonly [number, number])[];
+  /** Every group below this id was allocated before the peer answered (its metadata's next group id). */
+  readonly groupsBelow: number;
+}
+
+/** What a replaced disk must keep in mind: its groups' fences, and that groups below `groupsBelow` predate it. */
+export interface Replacement {
+  readonly fences: Map<GroupId, Term>;
+  readonly groupsBelow: GroupId;
 }
 
 export function isAdmissionAnswer(body: unknown): body is AdmissionAnswer {
   if (typeof body !== 'object' || body === null) return false;
   const b = body as { startsSeen?: unknown; terms?: unknown };
-  return Number.isSafeInteger(b.startsSeen) && Array.isArray(b.terms)
+  return Number.isSafeInteger(b.startsSeen) && Number.isSafeInteger((body as { groupsBelow?: unknown }).groupsBelow) && Array.isArray(b.terms)
     && b.terms.every((t) => Array.isArray(t) && t.length === 2 && Number.isSafeInteger(t[0]) && Number.isSafeInteger(t[1]));
 }
 
@@ -120,11 +131,13 @@ export function isAdmissionAnswer(body: unknown): body is AdmissionAnswer {
  * The fences a node on a disk remembering `starts` lives must keep, from every peer's answer: none if no
  * peer saw a later life (a new node), else one past each group's highest reported term.
  */
-export function fencesFrom(answers: readonly AdmissionAnswer[], starts: number): Map<GroupId, Term> | null {
+export function replacementFrom(answers: readonly AdmissionAnswer[], starts: number): Replacement | null {
   if (!answers.some((a) => a.startsSeen > starts)) return null;
   const fences = new Map<GroupId, Term>();
+  let groupsBelow = 0;
   for (const a of answers) {
     for (const [group, term] of a.terms) if (term + 1 > (fences.get(group) ?? 0)) fences.set(group, (term + 1) as Term);
+    groupsBelow = Math.max(groupsBelow, a.groupsBelow);
   }
-  return fences;
+  return { fences, groupsBelow };
 }

@@ -9,7 +9,7 @@ import { PARTITION_REPLICAS_PER_BROKER_MAX } from '../controller/topic-config.ts
 import type { NodeId } from '../raft/types.ts';
 import { admissionAnswer, admit } from './admission.ts';
 import { ControllerService, DEFAULT_CONTROLLER_OPTIONS, type Consistency, type ControllerServiceOptions, type Versioned } from './controller-service.ts';
-import { ADMISSION_METHOD, INCARNATION_RANDOM_PARTS, fencesOp, startsOp, storedStarts, type NodePlantedBugs } from './disk-identity.ts';
+import { ADMISSION_METHOD, INCARNATION_RANDOM_PARTS, replacementOps, startsOp, storedStarts, type NodePlantedBugs } from './disk-identity.ts';
 import { DEFAULT_REPLICA_OPTIONS, NodeHost, type RaftTuning } from './node-host.ts';
 import type { GroupObserver } from './observer.ts';
 import { CONTROLLER_GROUP, type Frame, type Ports, type StorageError } from './ports.ts';
@@ -127,7 +127,7 @@ export class KeelNode {
       partitions: () => this.hostedPartitions(),
     });
     this.host.driver.onTick(() => this.onTick());
-    this.host.driver.handle(ADMISSION_METHOD, (from, _body, reply) => reply(admissionAnswer(this.host.driver, from)));
+    this.host.driver.handle(ADMISSION_METHOD, (from, _body, reply) => reply(admissionAnswer(this.host.driver, from, this.metadata.nextGroupId)));
   }
 
   private stateMachineFor(group: number): StateMachine {
@@ -186,11 +186,14 @@ export class KeelNode {
     const stored = storedStarts(records);
     const peers = this.config.brokers.filter((b) => b !== this.config.nodeId);
     admit({ driver: this.host.driver, clock: this.ports.clock, logger: this.ports.logger, peers, storedStarts: stored }, (found) => {
-      const fences = this.config.nodeBugs?.rejoinWithoutFence === true ? null : found;
-      if (fences !== null) this.host.fences = fences;
-      this.host.driver.queueWrite([startsOp(stored + 1), ...(fences === null ? [] : [fencesOp(fences)])], () => {
+      const replaced = this.config.nodeBugs?.rejoinWithoutFence === true ? null : found;
+      if (replaced !== null) {
+        this.host.fences = replaced.fences;
+        this.host.replacedGroupsBelow = replaced.groupsBelow;
+      }
+      this.host.driver.queueWrite([startsOp(stored + 1), ...(replaced === null ? [] : replacementOps(replaced))], () => {
         this.beginLife(stored + 1);
-        this.observer.admitted?.(this.config.nodeId, fences !== null);
+        this.observer.admitted?.(this.config.nodeId, replaced !== null);
         proceed();
       });
     });

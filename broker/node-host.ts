@@ -3,7 +3,7 @@
 import { RAFT_DEFAULTS, type RaftOptions } from '../raft/config.ts';
 import { MemoryStorage } from '../raft/storage.ts';
 import type { ConfState, Index, NodeId, Term } from '../raft/types.ts';
-import { readFences } from './disk-identity.ts';
+import { readReplacement } from './disk-identity.ts';
 import { Driver } from './driver.ts';
 import type { GroupObserver } from './observer.ts';
 import type { GroupId, Ports, StorageError } from './ports.ts';
@@ -37,8 +37,12 @@ export class NodeHost {
   readonly driver: Driver;
   /** Groups whose stored state was corrupt: their replica stepped aside and does not run. */
   readonly steppedAside = new Map<GroupId, string>();
-  /** Fence terms of this node's groups, if its disk was replaced (disk-identity.ts; RaftConfig.voteFenceTerm). */
+  /**
+   * If this node's disk was replaced: its groups' fence terms (RaftConfig.voteFenceTerm), and the id
+   * below which groups predate the replacement (disk-identity.ts). Empty and 0 otherwise.
+   */
   fences = new Map<GroupId, Term>();
+  replacedGroupsBelow: GroupId = 0;
   started = false;
 
   constructor(
@@ -66,7 +70,9 @@ export class NodeHost {
         return;
       }
       this.driver.peerLives.load(records);
-      this.fences = readFences(records);
+      const replaced = readReplacement(records);
+      this.fences = replaced.fences;
+      this.replacedGroupsBelow = replaced.groupsBelow;
       for (const rec of recoverGroups(records).values()) {
         if (!rec.ok) {
           this.steppedAside.set(rec.group, rec.reason);

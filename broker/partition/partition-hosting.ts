@@ -56,6 +56,15 @@ export class PartitionHosting {
   }
 
   private addReplica(group: GroupId, p: PartitionRecord): void {
+    if (group < this.host.replacedGroupsBelow && p.replicas.length === 1) {
+      // Its only replica was on this node's replaced disk: the records are gone. Created anew it would
+      // start again at offset 0 under the same name, a silent loss; it steps aside instead, as a corrupt one.
+      const reason = 'the only replica was on a replaced disk: its records are lost';
+      this.host.steppedAside.set(group, reason);
+      this.host.ports.logger.error('partition replica steps aside', { topic: p.topic, partition: p.partition, group, reason });
+      this.host.observer.stepAside?.(this.nodeId, group, reason);
+      return;
+    }
     if (p.initialReplicas.includes(this.nodeId) && !this.tombstones.has(group)) {
       // One of the partition's first replicas: every one of them bootstraps the same snapshot. The
       // preferred one (first of the list) stands for election early, so the partition is soon writable.

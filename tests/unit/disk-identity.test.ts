@@ -1,6 +1,6 @@
 // broker/disk-identity.ts: the rules that tell a replaced disk from a new node.
 import { describe, expect, it } from 'vitest';
-import { INCARNATION_RANDOM_PARTS, PeerLives, fencesFrom, fencesOp, isAdmissionAnswer, readFences, startsOp, storedStarts } from '../../broker/disk-identity.ts';
+import { INCARNATION_RANDOM_PARTS, PeerLives, isAdmissionAnswer, readReplacement, replacementFrom, replacementOps, startsOp, storedStarts } from '../../broker/disk-identity.ts';
 import type { WriteOp } from '../../broker/ports.ts';
 
 const life = (starts: number, random = 12_345): number => starts * INCARNATION_RANDOM_PARTS + random;
@@ -28,16 +28,17 @@ describe('PeerLives', () => {
   });
 });
 
-describe('fencesFrom', () => {
-  it('finds no fences when no peer saw a life the disk does not remember (a new node, or a restart)', () => {
-    expect(fencesFrom([{ startsSeen: 0, terms: [] }, { startsSeen: 0, terms: [[0, 3]] }], 0)).toBeNull();
-    expect(fencesFrom([{ startsSeen: 5, terms: [[0, 3]] }], 5)).toBeNull();
+describe('replacementFrom', () => {
+  it('finds no replacement when no peer saw a life the disk does not remember (a new node, or a restart)', () => {
+    expect(replacementFrom([{ startsSeen: 0, terms: [], groupsBelow: 1 }, { startsSeen: 0, terms: [[0, 3]], groupsBelow: 4 }], 0)).toBeNull();
+    expect(replacementFrom([{ startsSeen: 5, terms: [[0, 3]], groupsBelow: 4 }], 5)).toBeNull();
   });
 
   it('fences every group one term past the highest any peer reported, once one peer saw a later life', () => {
-    const fences = fencesFrom([{ startsSeen: 0, terms: [[0, 7], [4, 2]] }, { startsSeen: 3, terms: [[0, 5], [4, 9], [6, 1]] }], 0);
-    expect(fences).toEqual(new Map([[0, 8], [4, 10], [6, 2]]));
-    expect(readFences(asRecords(fencesOp(fences as Map<number, never>)))).toEqual(fences);
+    const replaced = replacementFrom([{ startsSeen: 0, terms: [[0, 7], [4, 2]], groupsBelow: 5 }, { startsSeen: 3, terms: [[0, 5], [4, 9], [6, 1]], groupsBelow: 7 }], 0);
+    expect(replaced).toEqual({ fences: new Map([[0, 8], [4, 10], [6, 2]]), groupsBelow: 7 });
+    expect(readReplacement(asRecords(...replacementOps(replaced as NonNullable<typeof replaced>)))).toEqual(replaced);
+    expect(readReplacement(new Map())).toEqual({ fences: new Map(), groupsBelow: 0 });
   });
 });
 
@@ -48,8 +49,8 @@ describe('admission records', () => {
   });
 
   it('takes only well-formed answers', () => {
-    expect(isAdmissionAnswer({ startsSeen: 2, terms: [[0, 4]] })).toBe(true);
-    for (const bad of [undefined, null, { error: 'UNKNOWN_METHOD' }, { startsSeen: 1.5, terms: [] }, { startsSeen: 1, terms: [[0]] }, { startsSeen: 1, terms: [['0', 1]] }]) {
+    expect(isAdmissionAnswer({ startsSeen: 2, terms: [[0, 4]], groupsBelow: 3 })).toBe(true);
+    for (const bad of [undefined, null, { error: 'UNKNOWN_METHOD' }, { startsSeen: 2, terms: [[0, 4]] }, { startsSeen: 1.5, terms: [], groupsBelow: 1 }, { startsSeen: 1, terms: [[0]], groupsBelow: 1 }, { startsSeen: 1, terms: [['0', 1]], groupsBelow: 1 }]) {
       expect(isAdmissionAnswer(bad)).toBe(false);
     }
   });
