@@ -36,6 +36,8 @@ export interface KeelRunSpec extends RunSpecBase {
 const DATA_TOPIC_CONFIGS: Readonly<Record<string, Readonly<Record<string, number>>>> = { d1: { 'retention.bytes': 512 } };
 
 const LIVENESS_BOUND_MS = 8_000;
+/** How long the groups of a replaced disk may be electing again after it rejoined. */
+const REJOIN_ELECTION_MS = 2_000;
 /** A healthy cluster elects, registers and creates the data topics well within this. */
 const SETUP_BOUND_MS = 10_000;
 
@@ -66,8 +68,9 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     },
   };
   // A replaced disk rejoins once every peer has answered, possibly after the heal; its groups then elect
-  // again (their leaders may count its lost acknowledgements), so the admin liveness bound starts there.
-  let lastFencedAdmissionMs = 0;
+  // again (their leaders may count its lost acknowledgements), so the admin liveness bound starts once
+  // that election had time to end (a deposed leader's successor waits up to two election timeouts).
+  let lastFencedAdmissionMs = Number.NEGATIVE_INFINITY;
   const w: World = new World(
     { seed: spec.seed, nodeIds: ids, network: spec.network, disk: spec.disk, clock: spec.clock, keepTraceLines: spec.keepTraceLines },
     (id, ports, onFatal) => {
@@ -144,7 +147,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   const violations: Violation[] = all();
   if (violations.length === 0) {
     const bound = Math.min(LIVENESS_BOUND_MS, spec.healMs);
-    violations.push(...admin.livenessViolations(Math.max(healStart, lastFencedAdmissionMs), bound), ...data.livenessViolations(bound));
+    violations.push(...admin.livenessViolations(Math.max(healStart, lastFencedAdmissionMs + REJOIN_ELECTION_MS), bound), ...data.livenessViolations(bound));
   }
   if (violations.length === 0) {
     admin.stopIssuing();
