@@ -91,6 +91,8 @@ export class KeelNode {
   private readonly duties: PartitionDuties;
   private ticks = 0;
   private hostingDirty = true;
+  /** This start is a new disk's: its life begins once every peer has answered (admit). */
+  private admitting = false;
 
   constructor(readonly config: KeelNodeConfig, readonly ports: Ports, readonly observer: KeelObserver = {}, onFatal: (err: StorageError) => void = () => {}) {
     const learners = config.brokers.filter((b) => !config.controllerVoters.includes(b));
@@ -168,13 +170,16 @@ export class KeelNode {
   start(onStarted: () => void = () => {}): void {
     this.host.start((records) => {
       this.hosting.loadTombstones(records);
-      // A disk with groups begins its life at once; a new disk began it in admission, before its groups.
-      if (this.starts === 0) {
+      // A disk with groups begins its life at once; a new disk begins it in admission, before its groups.
+      if (!this.admitting) {
         this.beginLife(storedStarts(records) + 1);
         this.host.driver.queueWrite([startsOp(this.starts)]);
       }
       onStarted();
-    }, (records, proceed) => this.admit(records, proceed));
+    }, (records, proceed) => {
+      this.admitting = true;
+      this.admit(records, proceed);
+    });
   }
 
   /**

@@ -60,8 +60,9 @@ export class NodeHost {
 
   /**
    * Loads the disk, recovers every group, bootstraps on the very first start, and starts running. On a
-   * disk that holds no groups yet, `admit` (if given) runs first, with the driver running but no group:
-   * it calls `proceed` once the node may start its groups.
+   * disk that holds no groups yet, `admit` (if given) runs first, with the driver running but no group,
+   * and calls `proceed` once the node may start its groups; `onStarted` does not wait for that (a node
+   * waiting for its peers must still answer theirs, and callers may start nodes one after another).
    */
   start(onStarted: (records: ReadonlyMap<string, Uint8Array>) => void = () => {}, admit?: (records: ReadonlyMap<string, Uint8Array>, proceed: () => void) => void): void {
     this.ports.storage.load((records, err) => {
@@ -89,8 +90,8 @@ export class NodeHost {
         admit(records, () => {
           this.bootstrap();
           this.started = true;
-          onStarted(records);
         });
+        onStarted(records);
         return;
       }
       if (fresh) this.bootstrap();
