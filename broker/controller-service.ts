@@ -4,8 +4,8 @@
 // written to the metadata log only when a broker's state changes, as KRaft does).
 import { encodeCommand, decodeCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
-import type { GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
-import type { MetadataState, TopicDescription } from '../controller/metadata.ts';
+import type { PartitionOffset } from '../controller/group-offsets.ts';
+import type { GroupDescription, MetadataState, TopicDescription } from '../controller/metadata.ts';
 import { NONE, type NodeId } from '../raft/types.ts';
 import type { Driver } from './driver.ts';
 import type { Clock, Logger } from './ports.ts';
@@ -51,7 +51,7 @@ function runQuery(q: ReadQuery, m: MetadataState): unknown {
     case 'describe': return m.describeTopic(q.name);
     case 'offsets': return m.committedOffsets(q.group, q.topic);
     case 'groups': return m.groupIds();
-    case 'group': return m.offsetsOfGroup(q.group);
+    case 'group': return m.describeGroup(q.group);
   }
 }
 
@@ -228,13 +228,13 @@ export class ControllerService {
     this.query({ kind: 'offsets', group, topic }, consistency, topicMustExist(topic, done));
   }
 
-  /** Consumer groups with committed offsets, in name order. */
+  /** Consumer groups with committed offsets or members, in name order. */
   listGroups(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
     this.query({ kind: 'groups' }, consistency, done);
   }
 
-  /** Everything a consumer group committed, by topic (nothing for a group that never committed). */
-  describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupTopicOffsets[]>>) => void): void {
+  /** Everything a consumer group committed, by topic, and its members (nothing for an unknown group). */
+  describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupDescription>>) => void): void {
     this.query({ kind: 'group', group }, consistency, done);
   }
 

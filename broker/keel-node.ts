@@ -3,13 +3,14 @@
 // admin requests from clients and peers. Everything reaches the world through the ports.
 import { isGroupOffsetsCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
-import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
-import { MetadataState, type TopicDescription } from '../controller/metadata.ts';
+import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
+import { MetadataState, type GroupDescription, type TopicDescription } from '../controller/metadata.ts';
 import { PARTITION_REPLICAS_PER_BROKER_MAX } from '../controller/topic-config.ts';
 import type { NodeId } from '../raft/types.ts';
 import { admissionAnswer, admit } from './admission.ts';
 import { ControllerService, DEFAULT_CONTROLLER_OPTIONS, type Consistency, type ControllerServiceOptions, type Versioned } from './controller-service.ts';
 import { ADMISSION_METHOD, INCARNATION_RANDOM_PARTS, replacementOps, startsOp, storedStarts, type NodePlantedBugs } from './disk-identity.ts';
+import { DEFAULT_GROUP_COORDINATOR_OPTIONS, GroupCoordinator, type GroupCoordinatorOptions, type HeartbeatAnswer, type MemberHeartbeat } from './group-coordinator.ts';
 import { DEFAULT_REPLICA_OPTIONS, NodeHost, type RaftTuning } from './node-host.ts';
 import type { GroupObserver } from './observer.ts';
 import { CONTROLLER_GROUP, type Frame, type Ports, type StorageError } from './ports.ts';
@@ -31,6 +32,8 @@ export interface KeelNodeConfig {
   readonly raft: RaftTuning;
   readonly replica: ReplicaOptions;
   readonly controller: ControllerServiceOptions;
+  /** Consumer-group sessions (default DEFAULT_GROUP_COORDINATOR_OPTIONS). */
+  readonly groups?: GroupCoordinatorOptions;
   /** Test-only switches (planted bugs in the partition state machine). */
   readonly partitionBugs?: PartitionPlantedBugs;
   readonly nodeBugs?: NodePlantedBugs;
@@ -79,6 +82,7 @@ export class KeelNode {
   readonly host: NodeHost;
   readonly metadata = new MetadataState();
   readonly controller: ControllerService;
+  readonly groups: GroupCoordinator;
   /** Process starts of this node, counted on disk. */
   starts = 0;
   /** This life's id (0 until storage is loaded): a restarted broker registers as a new incarnation, and peers address its RPCs by it. */
@@ -109,6 +113,7 @@ export class KeelNode {
       this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
     };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);
+    this.groups = new GroupCoordinator(this.controller, this.metadata, this.host.driver, ports.clock, ports.logger, config.groups ?? DEFAULT_GROUP_COORDINATOR_OPTIONS);
     this.partitions = new PartitionService({
       nodeId: config.nodeId,
       metadata: this.metadata,
@@ -261,9 +266,18 @@ export class KeelNode {
     this.controller.describeTopic(name, consistency, done);
   }
 
-  /** Commits a consumer group's offsets (the next offset to read, per partition); they only move forward. */
-  commitOffsets(req: { readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
-    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: offsetRecords(req.offsets) }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+  /**
+   * Commits a consumer group's offsets (the next offset to read, per partition); they only move forward.
+   * `memberId`: the committing member, which must own the partitions (absent: the group must have no members).
+   */
+  commitOffsets(req: { readonly group: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[]; readonly memberId?: string }, done: (r: AdminResult<CommitOffsetsResult>) => void): void {
+    const member = req.memberId === undefined || req.memberId === '' ? {} : { memberId: req.memberId };
+    this.controller.write({ type: 'commit-offsets', consumerGroup: req.group, topic: req.topic, topicId: req.topicId, offsets: offsetRecords(req.offsets), ...member }, (r) => done(r as AdminResult<CommitOffsetsResult>));
+  }
+
+  /** A consumer-group member's heartbeat (joining, reporting what it reads, or leaving): what it may read now. */
+  memberHeartbeat(req: MemberHeartbeat, done: (r: AdminResult<HeartbeatAnswer>) => void): void {
+    this.groups.heartbeat(req, done);
   }
 
   /**
@@ -284,13 +298,13 @@ export class KeelNode {
     this.controller.committedOffsets(group, topic, consistency, done);
   }
 
-  /** Consumer groups with committed offsets, in name order. */
+  /** Consumer groups with committed offsets or members, in name order. */
   listGroups(consistency: Consistency, done: (r: AdminResult<Versioned<string[]>>) => void): void {
     this.controller.listGroups(consistency, done);
   }
 
-  /** Everything a consumer group committed, by topic. */
-  describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupTopicOffsets[]>>) => void): void {
+  /** Everything a consumer group committed, by topic, and its members. */
+  describeGroup(group: string, consistency: Consistency, done: (r: AdminResult<Versioned<GroupDescription>>) => void): void {
     this.controller.describeGroup(group, consistency, done);
   }
 

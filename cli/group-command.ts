@@ -1,8 +1,9 @@
-// `keel group list|describe|reset|delete`: the consumer groups that committed offsets, where one stands in
-// each partition it read (its committed offset, the partition's log end and the lag between them), and
+// `keel group list|describe|reset|delete`: the consumer groups, where one stands in each partition it read
+// (its committed offset, the partition's log end, the lag between them, and the member reading it), and
 // an operator's moves: resetting a group's offsets of a topic (a plan unless --execute, as Kafka's
 // kafka-consumer-groups --reset-offsets) and deleting a group.
 import type { Command } from 'commander';
+import type { GroupMemberInfo } from '../net/client/calls.ts';
 import type { KeelClient } from '../net/client/keel-client.ts';
 import { clientOptions, nonNegativeInt, withClient, type ClientOptions } from './client-command.ts';
 import { fail, printTable } from './output.ts';
@@ -10,22 +11,38 @@ import { fail, printTable } from './output.ts';
 interface GroupPartition {
   readonly topic: string;
   readonly partition: number;
-  readonly committed: number;
+  /** Null if the group never committed the partition (a member owns it, and has not committed yet). */
+  readonly committed: number | null;
   /** The partition's high watermark; null if it could not be read (the topic went meanwhile). */
   readonly logEnd: number | null;
   readonly lag: number | null;
+  /** The member that owns it now, or null. */
+  readonly member: string | null;
 }
 
-async function groupPartitions(c: KeelClient, group: string): Promise<GroupPartition[]> {
-  const out: GroupPartition[] = [];
-  for (const [topic, offsets] of await c.describeGroup(group)) {
-    const rows = await Promise.all([...offsets].map(async ([partition, committed]): Promise<GroupPartition> => {
-      const logEnd = await c.listOffsets(topic, partition, 'latest').then((o) => o.highWatermark, () => null);
-      return { topic, partition, committed, logEnd, lag: logEnd === null ? null : Math.max(0, logEnd - committed) };
-    }));
-    out.push(...rows);
+/** Every partition the group committed or a member of it owns, with its committed offset, log end, lag and owner. */
+async function groupPartitions(c: KeelClient, group: string): Promise<{ partitions: GroupPartition[]; members: GroupMemberInfo[] }> {
+  const [offsets, members] = await Promise.all([c.describeGroup(group), c.groupMembers(group)]);
+  const owner = new Map<string, string>();
+  const byTopic = new Map<string, Map<number, number | null>>([...offsets].map(([topic, o]) => [topic, new Map(o)]));
+  for (const m of members) {
+    for (const p of m.partitions) {
+      owner.set(`${m.topic}/${p}`, m.memberId);
+      const t = byTopic.get(m.topic) ?? new Map<number, number | null>();
+      if (!t.has(p)) t.set(p, null);
+      byTopic.set(m.topic, t);
+    }
   }
-  return out;
+  const partitions: GroupPartition[] = [];
+  for (const topic of [...byTopic.keys()].sort()) {
+    const rows = [...(byTopic.get(topic) as Map<number, number | null>)].sort((a, b) => a[0] - b[0]);
+    partitions.push(...await Promise.all(rows.map(async ([partition, committed]): Promise<GroupPartition> => {
+      const logEnd = await c.listOffsets(topic, partition, 'latest').then((o) => o.highWatermark, () => null);
+      const lag = logEnd === null || committed === null ? null : Math.max(0, logEnd - committed);
+      return { topic, partition, committed, logEnd, lag, member: owner.get(`${topic}/${partition}`) ?? null };
+    })));
+  }
+  return { partitions, members };
 }
 
 type ResetOptions = ClientOptions & { topic: string; partition?: string; toEarliest?: boolean; toLatest?: boolean; toOffset?: string; execute?: boolean };
@@ -61,7 +78,7 @@ async function resetPlan(c: KeelClient, group: string, o: ResetOptions): Promise
 export function addGroupCommands(program: Command): void {
   const group = program.command('group').description('list consumer groups and describe where one stands');
 
-  clientOptions(group.command('list').description('list the consumer groups that committed offsets'))
+  clientOptions(group.command('list').description('list the consumer groups (that committed offsets or have members)'))
     .action((o: ClientOptions) => withClient(o, async (c) => {
       const groups = await c.listGroups();
       if (o.json === true) console.log(JSON.stringify({ groups }));
@@ -69,15 +86,19 @@ export function addGroupCommands(program: Command): void {
       else printTable(['group'], groups.map((g) => [g]));
     }));
 
-  clientOptions(group.command('describe <group>').description('committed offset, log end and lag of each partition the group read'))
+  clientOptions(group.command('describe <group>').description('committed offset, log end, lag and owning member of each partition of the group, and its members'))
     .action((name: string, o: ClientOptions) => withClient(o, async (c) => {
-      const partitions = await groupPartitions(c, name);
-      if (o.json === true) console.log(JSON.stringify({ group: name, partitions }));
-      else if (partitions.length === 0) console.log(`consumer group ${name} has no committed offsets`);
+      const { partitions, members } = await groupPartitions(c, name);
+      // A group nobody committed for and nobody is a member of does not exist (Kafka's describe says so too).
+      if (partitions.length === 0 && members.length === 0) process.exitCode = 1;
+      if (o.json === true) console.log(JSON.stringify({ group: name, partitions, members }));
+      else if (partitions.length === 0 && members.length === 0) console.error(`error: consumer group ${name} does not exist (no committed offsets, no members)`);
       else {
-        printTable(['topic', 'partition', 'committed', 'log end', 'lag'], partitions.map((p) => [
-          p.topic, String(p.partition), String(p.committed), p.logEnd === null ? '-' : String(p.logEnd), p.lag === null ? '-' : String(p.lag),
+        const dash = (v: number | string | null): string => (v === null ? '-' : String(v));
+        printTable(['topic', 'partition', 'committed', 'log end', 'lag', 'member'], partitions.map((p) => [
+          p.topic, String(p.partition), dash(p.committed), dash(p.logEnd), dash(p.lag), dash(p.member),
         ]));
+        console.log(members.length === 0 ? 'no active members' : `${members.length} active member${members.length === 1 ? '' : 's'}`);
       }
     }));
 

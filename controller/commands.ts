@@ -26,10 +26,18 @@ export type Command =
   | { readonly type: 'report-leader'; readonly group: GroupId; readonly leader: NodeId; readonly term: number }
   | { readonly type: 'reassignment-done'; readonly group: GroupId; readonly replicas: readonly NodeId[] }
   | { readonly type: 'init-producer-id'; readonly requestId: string }
-  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }
+  /** `memberId`: the committing member, which must own every partition named (absent: a reader outside membership, refused while the group has members). */
+  | { readonly type: 'commit-offsets'; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[]; readonly memberId?: string }
   /** An operator moving a group's offsets anywhere, backwards too (commits only move them forward). */
   | { readonly type: 'reset-offsets'; readonly requestId: string; readonly consumerGroup: string; readonly topic: string; readonly topicId: number; readonly offsets: readonly PartitionOffset[] }
-  | { readonly type: 'delete-group'; readonly requestId: string; readonly consumerGroup: string };
+  | { readonly type: 'delete-group'; readonly requestId: string; readonly consumerGroup: string }
+  /**
+   * A group member's heartbeat that changes membership (proposed by the controller leader only then): it
+   * joins, lets go of partitions it no longer reports owning, and is given free partitions of its share.
+   */
+  | { readonly type: 'member-heartbeat'; readonly consumerGroup: string; readonly memberId: string; readonly topic: string; readonly topicId: number; readonly owned: readonly number[] }
+  /** A member left, or the controller leader found its session lapsed. */
+  | { readonly type: 'leave-group'; readonly consumerGroup: string; readonly memberId: string };
 
 export type CommandType = Command['type'];
 
@@ -53,9 +61,9 @@ function isOffsetsShape(d: Record<string, unknown>): boolean {
     && (d['offsets'] as unknown[]).every((o) => typeof o === 'object' && o !== null && typeof (o as { partition?: unknown }).partition === 'number' && typeof (o as { offset?: unknown }).offset === 'number');
 }
 
-/** Records that change only consumer groups' offsets (nothing any node hosts). */
+/** Records that change only consumer groups' offsets or members (nothing any node hosts). */
 export function isGroupOffsetsCommand(c: Command): boolean {
-  return c.type === 'commit-offsets' || c.type === 'reset-offsets' || c.type === 'delete-group';
+  return c.type === 'commit-offsets' || c.type === 'reset-offsets' || c.type === 'delete-group' || c.type === 'member-heartbeat' || c.type === 'leave-group';
 }
 
 /** The command, or undefined if the bytes are not a well-formed command (treated as a no-op). */
@@ -96,11 +104,16 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
     case 'init-producer-id':
       return isStr(d['requestId']) ? (d as Command) : undefined;
     case 'commit-offsets':
-      return isOffsetsShape(d) ? (d as Command) : undefined;
+      return isOffsetsShape(d) && (d['memberId'] === undefined || typeof d['memberId'] === 'string') ? (d as Command) : undefined;
     case 'reset-offsets':
       return isStr(d['requestId']) && isOffsetsShape(d) ? (d as Command) : undefined;
     case 'delete-group':
       return isStr(d['requestId']) && typeof d['consumerGroup'] === 'string' ? (d as Command) : undefined;
+    case 'member-heartbeat':
+      return typeof d['consumerGroup'] === 'string' && typeof d['memberId'] === 'string' && typeof d['topic'] === 'string' && isId(d['topicId'])
+        && Array.isArray(d['owned']) && (d['owned'] as unknown[]).every(isCount) ? (d as Command) : undefined;
+    case 'leave-group':
+      return typeof d['consumerGroup'] === 'string' && typeof d['memberId'] === 'string' ? (d as Command) : undefined;
     default:
       return undefined;
   }

@@ -13,6 +13,12 @@ export const ADMIN_ERROR_CODES = [
   'INVALID_CONFIG',
   'INVALID_REQUEST',
   'INVALID_GROUP',
+  /** A member id the group does not know (it left, or its session lapsed): rejoin. */
+  'UNKNOWN_MEMBER',
+  /** A member committing a partition it does not own (it was reassigned). */
+  'FENCED_MEMBER',
+  /** The operation needs a group without members (reset, delete, a commit from outside the group). */
+  'NON_EMPTY_GROUP',
   'BROKER_NOT_AVAILABLE',
   'STALE_BROKER_EPOCH',
   'REQUEST_TIMED_OUT',

@@ -4,6 +4,7 @@
 import type { Entry, Index, NodeId } from '../raft/types.ts';
 import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
+import { GroupMembers, type MemberAssignment, type MemberDescription, type MemberRow } from './group-members.ts';
 import { GroupOffsets, validateGroupId, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
 import { resolveTopicConfig, topicNameCollisionKey, unknownConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
@@ -62,6 +63,12 @@ export interface TopicDescription {
   readonly partitions: readonly PartitionDescription[];
 }
 
+/** A consumer group as `keel group describe` shows it. */
+export interface GroupDescription {
+  readonly topics: readonly GroupTopicOffsets[];
+  readonly members: readonly MemberDescription[];
+}
+
 export type ApplyResult = AdminResult<unknown>;
 
 /** Results of recent request ids, so a retried request returns the first answer instead of applying twice. */
@@ -95,6 +102,8 @@ export class MetadataState {
   readonly partitions = new Map<GroupId, PartitionRecord>();
   /** Committed consumer-group offsets. */
   readonly groupOffsets = new GroupOffsets();
+  /** Consumer-group members and the partitions they own. */
+  readonly groupMembers = new GroupMembers();
   private readonly requests = new Map<string, RememberedRequest>();
   private nextGroup = FIRST_PARTITION_GROUP;
 
@@ -200,30 +209,73 @@ export class MetadataState {
         this.changed();
         return ok({ producerId: this.nextProducerId++, producerEpoch: 0 });
       case 'commit-offsets':
-        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'forward');
+        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'forward', c.memberId);
       case 'reset-offsets':
         return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'reset');
       case 'delete-group': {
         const invalid = validateGroupId(c.consumerGroup);
         if (invalid !== null) return adminError('INVALID_GROUP', invalid);
+        const busy = this.withoutMembers(c.consumerGroup, 'deleted');
+        if (busy !== null) return busy;
         const deleted = this.groupOffsets.deleteGroup(c.consumerGroup);
         if (deleted) this.changed();
         return ok({ deleted });
       }
+      case 'member-heartbeat':
+        return this.memberHeartbeat(c.consumerGroup, c.memberId, c.topic, c.topicId, c.owned);
+      case 'leave-group': {
+        const left = this.groupMembers.leave(c.consumerGroup, c.memberId);
+        if (left) this.changed();
+        return ok({ left });
+      }
     }
+  }
+
+  /** NON_EMPTY_GROUP if `group` has members (an operator must stop them before its offsets are `what`). */
+  private withoutMembers(group: string, what: string): ApplyResult | null {
+    const members = this.groupMembers.count(group);
+    if (members === 0) return null;
+    return adminError('NON_EMPTY_GROUP', `group "${group}" has ${members} active member${members === 1 ? '' : 's'}; stop its consumers before its offsets are ${what}`);
+  }
+
+  private memberHeartbeat(group: string, memberId: string, topic: string, topicId: number, owned: readonly number[]): AdminResult<MemberAssignment> {
+    const invalid = validateGroupId(group);
+    if (invalid !== null) return adminError('INVALID_GROUP', invalid);
+    const t = this.topics.get(topic);
+    if (t === undefined || t.id !== topicId) return adminError('UNKNOWN_TOPIC', `topic "${topic}"${t === undefined ? '' : ` with id ${topicId}`} does not exist`);
+    const { changed, result } = this.groupMembers.heartbeat(group, memberId, topic, t.groups.length, owned);
+    if (changed) this.changed();
+    return result;
+  }
+
+  /** What a heartbeat reporting exactly what the member owns answers, if it changes nothing (the leader then writes nothing). */
+  steadyMember(group: string, memberId: string, topic: string, topicId: number, owned: readonly number[]): MemberAssignment | undefined {
+    const t = this.topics.get(topic);
+    if (t === undefined || t.id !== topicId) return undefined;
+    return this.groupMembers.steady(group, memberId, topic, t.groups.length, owned);
   }
 
   /**
    * The topic id pins the commit to the topic the group read: a commit delayed past the topic's deletion
    * must not land on a topic created again under the same name (its offsets mean nothing there).
    */
-  private commitOffsets(group: string, topic: string, topicId: number, offsets: readonly PartitionOffset[], mode: 'forward' | 'reset'): ApplyResult {
+  private commitOffsets(group: string, topic: string, topicId: number, offsets: readonly PartitionOffset[], mode: 'forward' | 'reset', memberId?: string): ApplyResult {
     const t = this.topics.get(topic);
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`);
     if (t.id !== topicId) return adminError('UNKNOWN_TOPIC', `topic "${topic}" with id ${topicId} was deleted (the topic of that name now has id ${t.id})`);
+    const fenced = memberId === undefined ? this.withoutMembers(group, mode === 'reset' ? 'reset' : 'committed from outside it') : this.memberMayCommit(group, memberId, topic, offsets);
+    if (fenced !== null) return fenced;
     const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets, mode);
     if (moved) this.changed();
     return result;
+  }
+
+  /** A member commits only partitions it owns: one that lost a partition cannot move its successor's offset. */
+  private memberMayCommit(group: string, memberId: string, topic: string, offsets: readonly PartitionOffset[]): ApplyResult | null {
+    const owns = this.groupMembers.owns(group, memberId, topic, offsets.map((o) => o.partition));
+    if (owns === 'yes') return null;
+    if (owns === 'unknown-member') return adminError('UNKNOWN_MEMBER', `group "${group}" has no member ${memberId.slice(0, 64)} (it left, or its session lapsed); join again`);
+    return adminError('FENCED_MEMBER', `member ${memberId.slice(0, 64)} of group "${group}" does not own ${topic}/${owns} (it was given to another member)`);
   }
 
   private registerBroker(id: NodeId, address: string, incarnation: number): ApplyResult {
@@ -333,6 +385,7 @@ export class MetadataState {
     for (const g of t.groups) this.partitions.delete(g);
     this.topics.delete(name);
     this.groupOffsets.dropTopic(name);
+    this.groupMembers.dropTopic(name);
     this.changed();
     return ok({ deleted: name });
   }
@@ -408,14 +461,14 @@ export class MetadataState {
     return this.topics.has(topic) ? this.groupOffsets.committed(group, topic) : undefined;
   }
 
-  /** Consumer groups with committed offsets, in name order. */
+  /** Consumer groups with committed offsets or members, in name order. */
   groupIds(): string[] {
-    return this.groupOffsets.groupIds();
+    return [...new Set([...this.groupOffsets.groupIds(), ...this.groupMembers.groupIds()])].sort();
   }
 
-  /** Everything a consumer group committed, by topic. */
-  offsetsOfGroup(group: string): GroupTopicOffsets[] {
-    return this.groupOffsets.ofGroup(group);
+  /** Everything a consumer group committed, by topic, and its members. */
+  describeGroup(group: string): GroupDescription {
+    return { topics: this.groupOffsets.ofGroup(group), members: this.groupMembers.describe(group) };
   }
 
   /** Partitions with a replica on `node` now or once a reassignment completes. */
@@ -437,6 +490,7 @@ export class MetadataState {
       nextTopicId: this.nextTopicId,
       nextProducerId: this.nextProducerId,
       groupOffsets: this.groupOffsets.rows(),
+      groupMembers: this.groupMembers.rows(),
     }));
   }
 
@@ -446,6 +500,8 @@ export class MetadataState {
       requests: [string, RememberedRequest][]; nextGroup: number; nextTopicId: number; nextProducerId: number;
       /** Absent in snapshots taken before consumer groups. */
       groupOffsets?: OffsetRow[];
+      /** Absent in snapshots taken before group membership. */
+      groupMembers?: MemberRow[];
     };
     this.version = d.version;
     this.digest = d.digest;
@@ -462,6 +518,7 @@ export class MetadataState {
     this.nextTopicId = d.nextTopicId;
     this.nextProducerId = d.nextProducerId;
     this.groupOffsets.restore(d.groupOffsets ?? []);
+    this.groupMembers.restore(d.groupMembers ?? []);
   }
 }
 

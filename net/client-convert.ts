@@ -13,6 +13,8 @@ import {
   FETCH_WAIT_MS_MAX, RECORDS_PER_BATCH_MAX,
   type FetchRequest, type FetchResponse, type OffsetSpec, type ProduceRequest, type ProduceResponse,
 } from '../broker/partition/partition-service.ts';
+import type { MemberHeartbeat } from '../broker/group-coordinator.ts';
+import { MEMBER_ID_CHARS_MAX, validateMemberId } from '../controller/group-members.ts';
 import { OFFSETS_PER_COMMIT_MAX, validateGroupId, type PartitionOffset } from '../controller/group-offsets.ts';
 import type { TopicDescription } from '../controller/metadata.ts';
 import { validatePartitions, validateReplicationFactor, validateTopicName } from '../controller/topic-config.ts';
@@ -324,7 +326,7 @@ function groupId(m: Msg): string {
   return g as string;
 }
 
-type OffsetsRequest = { group: string; topic: string; topicId: number; offsets: PartitionOffset[] };
+type OffsetsRequest = { group: string; topic: string; topicId: number; offsets: PartitionOffset[]; memberId?: string };
 
 /** The group, topic, topic id and offsets of a CommitOffsets or ResetOffsets request. */
 function offsetsRequest(m: Msg): OffsetsRequest {
@@ -340,7 +342,23 @@ function offsetsRequest(m: Msg): OffsetsRequest {
 }
 
 export function decodeCommitOffsetsRequest(v: unknown): Decoded<OffsetsRequest> {
-  return decode('CommitOffsetsRequest', v, offsetsRequest);
+  return decode('CommitOffsetsRequest', v, (m) => {
+    const memberId = str(m, 'memberId', 'member_id', MEMBER_ID_CHARS_MAX);
+    return memberId === '' ? offsetsRequest(m) : { ...offsetsRequest(m), memberId };
+  });
+}
+
+export function decodeMemberHeartbeatRequest(v: unknown): Decoded<MemberHeartbeat> {
+  return decode('MemberHeartbeatRequest', v, (m) => {
+    const group = groupId(m);
+    const memberId = str(m, 'memberId', 'member_id', MEMBER_ID_CHARS_MAX);
+    const badMember = validateMemberId(memberId);
+    if (badMember !== null) invalid(`member_id: ${badMember}`);
+    const topic = topicName(m, 'topic', 'topic');
+    const topicId = int(m, 'topicId', 'topic_id (the id DescribeTopic gives)', 1, Number.MAX_SAFE_INTEGER);
+    const owned = list(m, 'owned', 'owned', OFFSETS_PER_COMMIT_MAX).map((p, k) => uint({ p }, 'p', `owned[${k}]`, U32_MAX));
+    return { group, memberId, topic, topicId, owned, leave: bool(m, 'leave', 'leave') };
+  });
 }
 
 export function decodeResetOffsetsRequest(v: unknown, newRequestId: () => string): Decoded<OffsetsRequest & { requestId: string }> {

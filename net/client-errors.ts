@@ -60,6 +60,9 @@ export function grpcStatusFor(code: string): grpc.status {
     case 'OUT_OF_ORDER_SEQUENCE':
     case 'INVALID_PRODUCER_EPOCH':
     case 'STALE_BROKER_EPOCH':
+    case 'UNKNOWN_MEMBER':
+    case 'FENCED_MEMBER':
+    case 'NON_EMPTY_GROUP':
       return grpc.status.FAILED_PRECONDITION;
     case 'OFFSET_OUT_OF_RANGE':
       return grpc.status.OUT_OF_RANGE;

@@ -12,14 +12,15 @@ import type { Versioned } from '../broker/controller-service.ts';
 import type { KeelNode } from '../broker/keel-node.ts';
 import type { FetchResponse, ProduceResponse } from '../broker/partition/partition-service.ts';
 import { SILENT, type Logger } from '../broker/ports.ts';
-import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../controller/group-offsets.ts';
-import type { TopicDescription } from '../controller/metadata.ts';
+import type { HeartbeatAnswer } from '../broker/group-coordinator.ts';
+import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
+import type { GroupDescription, TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { CLIENT_SERVICE_DEFAULTS, describeThrown, pollWaitMs, type ClientServiceContext, type ClientServiceLimits, type OpenCall } from './client-calls.ts';
 import {
   decodeAlterTopicConfigsRequest, decodeCommitOffsetsRequest, decodeCreatePartitionsRequest, decodeCreateTopicRequest, decodeDeleteGroupRequest, decodeDescribeGroupRequest, decodeDeleteTopicRequest, decodeDescribeTopicRequest, decodeEmptyRequest,
   decodeFetchOffsetsRequest, decodeFetchRequest,
-  decodeInitProducerIdRequest, decodeListGroupsRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeResetOffsetsRequest,
+  decodeInitProducerIdRequest, decodeListGroupsRequest, decodeMemberHeartbeatRequest, decodeListOffsetsRequest, decodeListTopicsRequest, decodeProduceRequest, decodeResetOffsetsRequest,
   encodeDeletedTopic, encodeFetchResponse, encodeProduceResponse, encodeProducerId, encodeTopicAnswer, encodeTopicInfo,
   MalformedRequest, type Decoded, type Encoded,
 } from './client-convert.ts';
@@ -114,7 +115,8 @@ export class ClientService implements GrpcService {
       ResetOffsets: this.unary((m) => decodeResetOffsetsRequest(m, this.newRequestId), (req, done) => n.resetOffsets(req, done), (v: CommitOffsetsResult) => ok({ offsets: v.offsets })),
       DeleteGroup: this.unary((m) => decodeDeleteGroupRequest(m, this.newRequestId), (req, done) => n.deleteGroup(req, done), (v: { deleted: boolean }) => ok({ deleted: v.deleted })),
       ListGroups: this.unary(decodeListGroupsRequest, (consistency, done) => n.listGroups(consistency, done), (v: Versioned<string[]>) => ok({ groupIds: v.value, metadataVersion: v.version })),
-      DescribeGroup: this.unary(decodeDescribeGroupRequest, (req, done) => n.describeGroup(req.group, req.consistency, done), (v: Versioned<GroupTopicOffsets[]>) => ok({ topics: v.value, metadataVersion: v.version })),
+      DescribeGroup: this.unary(decodeDescribeGroupRequest, (req, done) => n.describeGroup(req.group, req.consistency, done), (v: Versioned<GroupDescription>) => ok({ topics: v.value.topics, members: v.value.members, metadataVersion: v.version })),
+      MemberHeartbeat: this.unary(decodeMemberHeartbeatRequest, (req, done) => n.memberHeartbeat(req, done), (v: HeartbeatAnswer) => ok(v)),
     };
     server.addService(KEEL_SERVER_DEFINITION, handlers);
   }

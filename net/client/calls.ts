@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { KEEL_SERVICE_DEFINITION } from '../client-schema.ts';
 import { errorFromStatus } from './errors.ts';
+import type { MemberHeartbeatAnswer, MemberHeartbeatRequest } from './group-membership.ts';
 import type {
   ClusterStatus, ListOffsetsResult, ProducerIdentity, TopicInfo, WireFetchRequest, WireFetchResponse, WireListOffsetsRequest,
   WireProduceRequest, WireProduceResponse, WireProduceStreamRequest, WireProduceStreamResponse, WireSubscribeRequest, WireSubscribeResponse,
@@ -21,12 +22,24 @@ export interface UnaryMethods {
   ListTopics: [{ readonly consistency: number }, { readonly names: readonly string[]; readonly metadataVersion: number }];
   DescribeTopic: [{ readonly name: string; readonly consistency: number }, { readonly topic: TopicInfo | null; readonly metadataVersion: number }];
   ClusterStatus: [Record<string, never>, ClusterStatus];
-  CommitOffsets: [GroupOffsetsRequest, { readonly offsets: readonly PartitionOffset[] }];
+  CommitOffsets: [GroupOffsetsRequest & { readonly memberId: string }, { readonly offsets: readonly PartitionOffset[] }];
   FetchOffsets: [{ readonly groupId: string; readonly topic: string; readonly consistency: number }, { readonly offsets: readonly PartitionOffset[]; readonly metadataVersion: number }];
   ResetOffsets: [GroupOffsetsRequest & { readonly requestId: string }, { readonly offsets: readonly PartitionOffset[] }];
   DeleteGroup: [{ readonly requestId: string; readonly groupId: string }, { readonly deleted: boolean }];
   ListGroups: [{ readonly consistency: number }, { readonly groupIds: readonly string[]; readonly metadataVersion: number }];
-  DescribeGroup: [{ readonly groupId: string; readonly consistency: number }, { readonly topics: readonly { readonly topic: string; readonly offsets: readonly PartitionOffset[] }[]; readonly metadataVersion: number }];
+  DescribeGroup: [{ readonly groupId: string; readonly consistency: number }, {
+    readonly topics: readonly { readonly topic: string; readonly offsets: readonly PartitionOffset[] }[];
+    readonly members: readonly GroupMemberInfo[];
+    readonly metadataVersion: number;
+  }];
+  MemberHeartbeat: [MemberHeartbeatRequest, MemberHeartbeatAnswer];
+}
+
+/** A member of a consumer group: the topic it reads and the partitions it owns. */
+export interface GroupMemberInfo {
+  readonly memberId: string;
+  readonly topic: string;
+  readonly partitions: readonly number[];
 }
 
 /** A commit or reset of a consumer group's offsets of one topic (the id pins the topic). */

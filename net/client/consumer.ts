@@ -8,14 +8,16 @@
 // (group-progress.ts).
 import { sleep, type ClientEnv, type TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
+import { GroupMembership, type MembershipHost } from './group-membership.ts';
 import { GroupProgress, type GroupHost } from './group-progress.ts';
+import { MemberReader } from './member-reader.ts';
 import { mergeTails, type Arrival, type Tail } from './merge-tails.ts';
 import type { ConsumedRecord, FetchResult } from './records.ts';
 import type { SubscribeOptions } from './subscription.ts';
 import type { ListOffsetsResult, OffsetSpec, TopicInfo } from './wire.ts';
 
 /** What a consumer needs from its client (KeelClient has it). */
-export interface ConsumerHost extends GroupHost {
+export interface ConsumerHost extends GroupHost, MembershipHost {
   listOffsets(topic: string, partition: number, spec: OffsetSpec): Promise<ListOffsetsResult>;
   describeTopic(name: string): Promise<TopicInfo>;
   fetch(topic: string, partition: number, offset: number, options?: { readonly maxBytes?: number; readonly maxWaitMs?: number }): Promise<FetchResult>;
@@ -101,12 +103,13 @@ export class Consumer {
     let remaining = options.maxRecords ?? Number.POSITIVE_INFINITY;
     if (!(remaining >= 0)) throw invalidRequest(`maxRecords must be >= 0, got ${options.maxRecords}`);
     if (remaining === 0 || options.signal?.aborted === true) return;
-    const { cursors, progress } = await this.start(topic, options);
+    const asMember = options.group !== undefined && options.follow === true && options.partitions === undefined;
+    const { cursors, progress, member } = asMember ? await this.join(topic, options) : { ...(await this.start(topic, options)), member: null };
     let failure: unknown;
     const idleEnd = options.idleTimeoutMs === undefined ? null : new IdleEnd(this.host.env, options.idleTimeoutMs, options.signal);
     const reading = idleEnd === null ? options : { ...options, signal: idleEnd.signal };
     const aborted = (): boolean => reading.signal?.aborted === true;
-    const arrivals = options.follow === true ? this.tail(topic, cursors, reading, progress) : this.toEnd(topic, cursors, reading);
+    const arrivals = member !== null ? member.reader.arrivals(reading.signal) : options.follow === true ? this.tail(topic, cursors, reading, progress) : this.toEnd(topic, cursors, reading);
     const idle = progress === null ? null : new IdleCommits(this.host.env, progress);
     try {
       for (;;) {
@@ -115,8 +118,8 @@ export class Consumer {
         const a = next.value;
         idleEnd?.restart();
         yield { ...a.record, topic, partition: a.partition };
-        // Asked for the next record: this one is processed.
-        progress?.processed(a.partition, a.record.offset + 1);
+        // Asked for the next record: this one is processed (unless its partition went to another member meanwhile).
+        if (member?.reader.holds(a.partition) !== false) progress?.processed(a.partition, a.record.offset + 1);
         if (--remaining <= 0 || aborted()) return;
         if (progress?.due() === true) await progress.commitPeriodically();
       }
@@ -128,8 +131,27 @@ export class Consumer {
       idleEnd?.stop();
       await arrivals.return(undefined);
       // A failed final commit is the read's error, unless the read already failed with its own.
-      if (progress !== null) await progress.commit().catch((e: unknown) => { if (failure === undefined) throw e; });
+      try {
+        if (progress !== null) await progress.commit().catch((e: unknown) => { if (failure === undefined) throw e; });
+      } finally {
+        // Committed: its partitions go to the other members at once, not after its session lapses.
+        await member?.membership.leave();
+      }
     }
+  }
+
+  /** Joins `options.group` as a member reading the partitions the group gives it (member-reader.ts). */
+  private async join(topic: string, options: ReadOptions): Promise<{ cursors: Cursor[]; progress: GroupProgress; member: { reader: MemberReader; membership: GroupMembership } }> {
+    const group = options.group as string;
+    const from = options.from ?? 'earliest';
+    if (typeof from === 'number') throw invalidRequest('a consumer group starts at its committed offsets: from cannot be an offset');
+    const info = await this.host.describeTopic(topic);
+    const onCommitError = options.onCommitError ?? (() => {});
+    const membership = new GroupMembership(this.host, group, topic, info.id, this.host.env.requestId());
+    const progress = await GroupProgress.start(this.host, group, topic, info.id, { intervalMs: options.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS_DEFAULT, onCommitError, memberId: membership.memberId });
+    const reader = new MemberReader(this.host, topic, membership, progress, { from, maxBytes: options.fetchBytesMax ?? FETCH_BYTES_DEFAULT, onCommitError });
+    await reader.join();
+    return { cursors: [], progress, member: { reader, membership } };
   }
 
   /** Every record read() yields, collected (give maxRecords or leave follow off, or it never ends). */

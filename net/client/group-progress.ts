@@ -9,7 +9,7 @@ import type { ClientEnv } from './env.ts';
 /** What group progress needs from its client (KeelClient has it). */
 export interface GroupHost {
   readonly env: ClientEnv;
-  commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options?: { readonly topicId?: number }): Promise<Map<number, number>>;
+  commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options?: { readonly topicId?: number; readonly memberId?: string }): Promise<Map<number, number>>;
   fetchOffsets(group: string, topic: string): Promise<Map<number, number>>;
 }
 
@@ -18,6 +18,8 @@ export interface GroupProgressOptions {
   readonly intervalMs: number;
   /** Told of a failed commit while reading. */
   readonly onCommitError: (e: unknown) => void;
+  /** The reader's member id, when it reads as a member of the group (its commits carry it). */
+  readonly memberId?: string;
 }
 
 export class GroupProgress {
@@ -78,13 +80,31 @@ export class GroupProgress {
     await this.commit().catch(this.options.onCommitError);
   }
 
-  /** Commits every partition whose position moved past the group's committed offset. */
-  async commit(): Promise<void> {
-    this.lastCommitMs = this.host.env.now();
+  /** Commits every partition whose position moved past the group's committed offset (or only `only`'s). */
+  async commit(only?: readonly number[]): Promise<void> {
+    if (only === undefined) this.lastCommitMs = this.host.env.now();
     const moved = this.moved();
+    if (only !== undefined) for (const p of [...moved.keys()]) if (!only.includes(p)) moved.delete(p);
     if (moved.size === 0) return;
-    const stored = await this.host.commitOffsets(this.group, this.topic, moved, { topicId: this.topicId });
+    const member = this.options.memberId === undefined ? {} : { memberId: this.options.memberId };
+    const stored = await this.host.commitOffsets(this.group, this.topic, moved, { topicId: this.topicId, ...member });
     for (const [partition, offset] of moved) this.committed.set(partition, stored.get(partition) ?? offset);
+  }
+
+  /** The reader no longer reads `partition` (it went to another member): nothing of it is committed again. */
+  forget(partition: number): void {
+    this.position.delete(partition);
+    this.committed.delete(partition);
+  }
+
+  /** Reads the group's committed offsets again, for partitions the reader takes over from another member. */
+  async refresh(partitions: readonly number[]): Promise<void> {
+    const now = await this.host.fetchOffsets(this.group, this.topic);
+    for (const p of partitions) {
+      const at = now.get(p);
+      if (at === undefined) this.committed.delete(p);
+      else this.committed.set(p, at);
+    }
   }
 
   private anyMoved(): boolean {

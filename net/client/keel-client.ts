@@ -7,11 +7,12 @@ import { FETCH_WAIT_MS_MAX } from '../../broker/partition/partition-service.ts';
 import { CLIENT_REQUEST_LIMITS } from '../client-convert.ts';
 import { AdminTarget } from './admin-target.ts';
 import { validateBackoff, type BackoffPolicy } from './backoff.ts';
-import { openProduceStream, openSubscribe, unaryCall, type GroupOffsetsRequest, type PartitionOffset, type UnaryMethod, type UnaryMethods } from './calls.ts';
+import { openProduceStream, openSubscribe, unaryCall, type GroupMemberInfo, type GroupOffsetsRequest, type PartitionOffset, type UnaryMethod, type UnaryMethods } from './calls.ts';
 import { CHANNEL_DEFAULTS, ChannelPool, type ChannelLimits } from './channels.ts';
 import { Consumer } from './consumer.ts';
 import { realEnv, type ClientEnv } from './env.ts';
 import { closedError, errorFromStatus, invalidRequest, isKeelError, KeelError } from './errors.ts';
+import type { MemberHeartbeatAnswer, MemberHeartbeatRequest } from './group-membership.ts';
 import { LeaderRouter } from './leader-routing.ts';
 import { MetadataCache } from './metadata-cache.ts';
 import { PartitionChooser } from './partition-chooser.ts';
@@ -208,8 +209,16 @@ export class KeelClient {
    * that a commit for a topic deleted meanwhile fails with UNKNOWN_TOPIC instead of landing on a topic
    * created again under the same name.
    */
-  commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
-    return this.writeOffsets(group, topic, offsets, options.topicId, (req) => this.adminCall('CommitOffsets', req));
+  commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number; readonly memberId?: string } = {}): Promise<Map<number, number>> {
+    return this.writeOffsets(group, topic, offsets, options.topicId, (req) => this.adminCall('CommitOffsets', { ...req, memberId: options.memberId ?? '' }));
+  }
+
+  /**
+   * A consumer-group member's heartbeat (the consumer sends them; see group-membership.ts): joining
+   * (owning nothing), reporting the partitions it reads, or leaving. Says which it may read now.
+   */
+  memberHeartbeat(request: MemberHeartbeatRequest): Promise<MemberHeartbeatAnswer> {
+    return this.adminCall('MemberHeartbeat', request);
   }
 
   /** A consumer group's committed offsets of a topic, by partition (partitions it never committed are absent). */
@@ -254,6 +263,12 @@ export class KeelClient {
   async describeGroup(group: string, options: { readonly consistency?: Consistency } = {}): Promise<Map<string, Map<number, number>>> {
     const r = await this.adminCall('DescribeGroup', { groupId: group, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
     return new Map(r.topics.map((t) => [t.topic, byPartition(t.offsets)]));
+  }
+
+  /** A consumer group's members now, in id order, with the topic each reads and the partitions it owns. */
+  async groupMembers(group: string, options: { readonly consistency?: Consistency } = {}): Promise<GroupMemberInfo[]> {
+    const r = await this.adminCall('DescribeGroup', { groupId: group, consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
+    return r.members.map((m) => ({ memberId: m.memberId, topic: m.topic, partitions: [...m.partitions] }));
   }
 
   /** A fresh idempotent producer identity (one request id for every retry). */

@@ -5,7 +5,8 @@
 import type { Versioned } from '../../broker/controller-service.ts';
 import type { KeelNode } from '../../broker/keel-node.ts';
 import { adminError, type AdminResult } from '../../controller/errors.ts';
-import type { CommitOffsetsResult, GroupTopicOffsets, PartitionOffset } from '../../controller/group-offsets.ts';
+import type { CommitOffsetsResult, PartitionOffset } from '../../controller/group-offsets.ts';
+import type { GroupDescription } from '../../controller/metadata.ts';
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import { KeelApp } from '../apps/keel-app.ts';
@@ -271,8 +272,8 @@ export class PartitionWorkload {
           again();
         }, again);
       }
-      this.call<AdminResult<Versioned<GroupTopicOffsets[]>>>(at, (n, done) => n.describeGroup(session, 'linearizable', done), (rr) => {
-        if (rr.ok) groups.readGroup(session, readIssued, rr.value.value);
+      this.call<AdminResult<Versioned<GroupDescription>>>(at, (n, done) => n.describeGroup(session, 'linearizable', done), (rr) => {
+        if (rr.ok) groups.readGroup(session, readIssued, rr.value.value.topics);
         again();
       }, again);
     }, again);

@@ -199,7 +199,8 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     expect(partitions.reduce((n, p) => n + p.committed, 0)).toBe(90);
     const table = await keel(['group', 'describe', 'readers', ...at()]);
     expect(table.stdout).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+LOG END\s+LAG/);
-    expect((await keel(['group', 'describe', 'nobody', ...at()])).stdout).toMatch(/consumer group nobody has no committed offsets/);
+    const nobody = await keel(['group', 'describe', 'nobody', ...at()]);
+    expect([nobody.code, nobody.stderr]).toEqual([1, 'error: consumer group nobody does not exist (no committed offsets, no members)\n']);
 
     // A reset is a plan until --execute; executed, the group reads partition 0 again from its start.
     const plan = await keel(['group', 'reset', 'readers', '--topic', 'cli-group', '--partition', '0', '--to-earliest', '--json', ...at()]);
@@ -243,6 +244,62 @@ describe('the keel command against a cluster started with `keel cluster up`', ()
     const described = JSON.parse((await keel(['group', 'describe', 'term', '--json', ...at()])).stdout) as { partitions: { committed: number }[] };
     expect(described.partitions.map((p) => p.committed)).toEqual([3]);
   }, 60_000);
+
+  it('two consumers of one group split the partitions; when one stops, the other takes them all over', async () => {
+    expect((await keel(['topic', 'create', 'cli-split', '--partitions', '4', ...at()])).code).toBe(0);
+    type Line = { partition: number; offset: number; value: string };
+    const start = (): { child: ChildProcess; lines: Line[] } => {
+      const child = spawn(process.execPath, [KEEL, 'consume', 'cli-split', '--group', 'split', '--json', ...at()], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: Line[] = [];
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => lines.push(JSON.parse(l) as Line));
+      return { child, lines };
+    };
+    type Member = { memberId: string; partitions: number[] };
+    const members = async (): Promise<Member[]> => (JSON.parse((await keel(['group', 'describe', 'split', '--json', ...at()])).stdout) as { members: Member[] }).members;
+    const until = async <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> => {
+      for (let i = 0; i < 150; i++) {
+        const v = await read();
+        if (ok(v)) return v;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await read())}`);
+    };
+    const stopped = (child: ChildProcess): Promise<number | null> => new Promise((done) => {
+      if (child.exitCode !== null) done(child.exitCode);
+      else child.on('exit', (c) => done(c));
+    });
+    const a = start();
+    await until('one member with every partition', members, (m) => m.length === 1 && m[0]!.partitions.length === 4);
+    const b = start();
+    const split = await until('two members with two partitions each', members, (m) => m.length === 2 && m.every((x) => x.partitions.length === 2));
+    expect(split.flatMap((m) => m.partitions).sort()).toEqual([0, 1, 2, 3]);
+    const produce = async (from: number, n: number): Promise<void> => {
+      const input = Array.from({ length: n }, (_, i) => `k${from + i}:v${from + i}`).join('\n');
+      expect((await keel(['produce', 'cli-split', '--key-separator', ':', ...at()], `${input}\n`)).code).toBe(0);
+    };
+    await produce(0, 100);
+    await until('100 records printed', async () => a.lines.length + b.lines.length, (n) => n >= 100);
+    // Each record printed once, by the member owning its partition.
+    expect([...a.lines, ...b.lines].map((l) => l.value).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `v${i}`).sort());
+    const partitionsOf = (lines: Line[]): number[] => [...new Set(lines.map((l) => l.partition))];
+    const withinOneShare = (ps: number[]): boolean => split.some((m) => ps.every((p) => m.partitions.includes(p)));
+    expect(withinOneShare(partitionsOf(a.lines)) && withinOneShare(partitionsOf(b.lines))).toBe(true);
+    expect(partitionsOf(a.lines).filter((p) => partitionsOf(b.lines).includes(p))).toEqual([]);
+    b.child.kill('SIGTERM');
+    expect(await stopped(b.child)).toBe(0);
+    await until('the remaining member with every partition', members, (m) => m.length === 1 && m[0]!.partitions.length === 4);
+    const before = a.lines.length;
+    await produce(100, 20);
+    await until('20 more records printed by the remaining member', async () => a.lines.length, (n) => n >= before + 20);
+    expect(a.lines.slice(before).map((l) => l.value).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `v${100 + i}`).sort());
+    a.child.kill('SIGTERM');
+    expect(await stopped(a.child)).toBe(0);
+    const after = JSON.parse((await keel(['group', 'describe', 'split', '--json', ...at()])).stdout) as { members: Member[]; partitions: { committed: number; lag: number }[] };
+    expect(after.members).toEqual([]);
+    expect(after.partitions.map((p) => p.lag)).toEqual([0, 0, 0, 0]);
+    // Without members, the group can be deleted (with members it is NON_EMPTY_GROUP).
+    expect((await keel(['group', 'delete', 'split', ...at()])).code).toBe(0);
+  }, 90_000);
 
   it('consume --timeout stops once no record has come for that long, committing the group\'s progress', async () => {
     expect((await keel(['topic', 'create', 'cli-idle', '--partitions', '2', ...at()])).code).toBe(0);

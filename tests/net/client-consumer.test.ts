@@ -6,7 +6,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { GroupMembers } from '../../controller/group-members.ts';
 import { Consumer, type ConsumerHost } from '../../net/client/consumer.ts';
+import type { MemberHeartbeatAnswer, MemberHeartbeatRequest } from '../../net/client/group-membership.ts';
 import { mergeTails } from '../../net/client/merge-tails.ts';
 import type { ClientEnv } from '../../net/client/env.ts';
 import { KeelError } from '../../net/client/errors.ts';
@@ -59,6 +61,9 @@ class FakeTopic implements ConsumerHost {
   readonly groups = new Map<string, Map<number, number>>();
   readonly commits: [string, number, [number, number][]][] = [];
   failCommits = false;
+  /** The group coordinator's rules, as the controller applies them. */
+  readonly members = new GroupMembers();
+  readonly heartbeats: MemberHeartbeatRequest[] = [];
   nowMs = 0;
   readonly env: ClientEnv = { now: () => this.nowMs, setTimer: () => 0, clearTimer: () => {}, random: () => 0, requestId: () => 'r' };
 
@@ -100,8 +105,23 @@ class FakeTopic implements ConsumerHost {
     return new Map(this.groups.get(group));
   }
 
-  async commitOffsets(group: string, _topic: string, offsets: ReadonlyMap<number, number>, options: { topicId?: number } = {}): Promise<Map<number, number>> {
+  async memberHeartbeat(req: MemberHeartbeatRequest): Promise<MemberHeartbeatAnswer> {
+    this.heartbeats.push(req);
+    if (req.leave) {
+      this.members.leave(req.groupId, req.memberId);
+      return { assigned: [], pending: [], members: this.members.count(req.groupId), heartbeatIntervalMs: 1_000, sessionTimeoutMs: 10_000 };
+    }
+    const r = this.members.heartbeat(req.groupId, req.memberId, req.topic, this.logs.length, req.owned).result;
+    if (!r.ok) throw new KeelError({ code: r.error.code, message: r.error.message, retriable: false });
+    return { ...r.value, heartbeatIntervalMs: 1_000, sessionTimeoutMs: 10_000 };
+  }
+
+  async commitOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { topicId?: number; memberId?: string } = {}): Promise<Map<number, number>> {
     if (this.failCommits) throw new KeelError({ code: 'REQUEST_TIMED_OUT', message: 'commit timed out', retriable: true });
+    if (options.memberId !== undefined) {
+      const owns = this.members.owns(group, options.memberId, topic, [...offsets.keys()]);
+      if (owns !== 'yes') throw new KeelError({ code: owns === 'unknown-member' ? 'UNKNOWN_MEMBER' : 'FENCED_MEMBER', message: `not owned: ${owns}`, retriable: false });
+    }
     this.commits.push([group, options.topicId ?? -1, [...offsets]]);
     const stored = this.groups.get(group) ?? new Map<number, number>();
     for (const [p, o] of offsets) stored.set(p, Math.max(o, stored.get(p) ?? -1));

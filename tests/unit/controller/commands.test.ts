@@ -26,6 +26,9 @@ const EXAMPLES: readonly Command[] = [
   { type: 'init-producer-id', requestId: 'req-4' },
   { type: 'commit-offsets', consumerGroup: 'billing', topic: 'orders', topicId: 4, offsets: [{ partition: 0, offset: 12 }, { partition: 3, offset: 0 }] },
   { type: 'commit-offsets', consumerGroup: '', topic: '', topicId: 1, offsets: [] },
+  { type: 'member-heartbeat', consumerGroup: 'billing', memberId: 'm-1', topic: 'orders', topicId: 4, owned: [0, 2] },
+  { type: 'member-heartbeat', consumerGroup: 'billing', memberId: 'm-2', topic: 'orders', topicId: 4, owned: [] },
+  { type: 'leave-group', consumerGroup: 'billing', memberId: 'm-1' },
 ];
 
 const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).map(nodeId);
@@ -44,11 +47,13 @@ const anyCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('reassignment-done' as const), group: count, replicas: fc.array(id, { maxLength: 9 }) }),
   fc.record({ type: fc.constant('init-producer-id' as const), requestId }),
   fc.record({ type: fc.constant('commit-offsets' as const), consumerGroup: fc.string(), topic: fc.string(), topicId: id, offsets: fc.array(fc.record({ partition: fc.integer(), offset: fc.integer() }), { maxLength: 5 }) }),
+  fc.record({ type: fc.constant('member-heartbeat' as const), consumerGroup: fc.string(), memberId: fc.string(), topic: fc.string(), topicId: id, owned: fc.array(count, { maxLength: 5 }) }),
+  fc.record({ type: fc.constant('leave-group' as const), consumerGroup: fc.string(), memberId: fc.string() }),
 );
 
 describe('encodeCommand / decodeCommand', () => {
   it('covers every command type in the examples', () => {
-    expect(new Set(EXAMPLES.map((c) => c.type))).toEqual(new Set(['register-broker', 'fence-broker', 'unfence-broker', 'shutdown-broker', 'decommission-broker', 'create-topic', 'delete-topic', 'report-leader', 'reassignment-done', 'init-producer-id', 'commit-offsets']));
+    expect(new Set(EXAMPLES.map((c) => c.type))).toEqual(new Set(['register-broker', 'fence-broker', 'unfence-broker', 'shutdown-broker', 'decommission-broker', 'create-topic', 'delete-topic', 'report-leader', 'reassignment-done', 'init-producer-id', 'commit-offsets', 'member-heartbeat', 'leave-group']));
   });
 
   it.each(EXAMPLES.map((c) => [c.type, c] as const))('round-trips %s', (_type, c) => {
@@ -119,6 +124,8 @@ describe('decodeCommand refuses what is not a command', () => {
     topicId: [0, -1, 1.5, '1', null],
     topic: [1, null, ['orders']],
     offsets: [null, {}, '1', [null], [{ partition: '0', offset: 1 }], [{ partition: 0 }], [{ offset: 1 }]],
+    memberId: [1, null, ['m']],
+    owned: [null, {}, '0', [-1], [1.5], ['0']],
   };
 
   for (const c of EXAMPLES) {
@@ -136,6 +143,12 @@ describe('decodeCommand refuses what is not a command', () => {
       }
     }
   }
+
+  it('commit-offsets takes an optional member id, a string', () => {
+    const commit = { type: 'commit-offsets', consumerGroup: 'billing', topic: 'orders', topicId: 4, offsets: [{ partition: 1, offset: 3 }] };
+    expect(decodeJson({ ...commit, memberId: 'm-1' })).toEqual({ ...commit, memberId: 'm-1' });
+    expect(decodeJson({ ...commit, memberId: 7 })).toBeUndefined();
+  });
 
   it('accepts register-broker with an address of exactly 1,024 characters and refuses 1,025', () => {
     expect(decodeJson({ type: 'register-broker', broker: 1, address: 'a'.repeat(1_024), incarnation: 1 })).toBeDefined();

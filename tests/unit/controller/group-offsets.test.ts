@@ -81,12 +81,12 @@ describe('consumer group offsets', () => {
     valueOf(commit(m, 'alpha', 'orders', po(2, 7), po(0, 3)));
     valueOf(commit(m, 'alpha', 'audit-log', po(0, 1)));
     expect(m.groupIds()).toEqual(['alpha', 'zeta']);
-    expect(m.offsetsOfGroup('alpha')).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }, { topic: 'orders', offsets: [po(0, 3), po(2, 7)] }]);
-    expect(m.offsetsOfGroup('nobody')).toEqual([]);
+    expect(m.describeGroup('alpha').topics).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }, { topic: 'orders', offsets: [po(0, 3), po(2, 7)] }]);
+    expect(m.describeGroup('nobody').topics).toEqual([]);
     // A group whose only topic goes is gone with it.
     valueOf(m.applyCommand(deleteTopic('d1', 'orders')));
     expect(m.groupIds()).toEqual(['alpha']);
-    expect(m.offsetsOfGroup('alpha')).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }]);
+    expect(m.describeGroup('alpha').topics).toEqual([{ topic: 'audit-log', offsets: [po(0, 1)] }]);
   });
 
   it('an operator\'s reset moves offsets anywhere, backwards too, once per request id', () => {
