@@ -15,6 +15,8 @@ import type { ProposeOutcome, Replica } from './replica.ts';
 export interface ControllerPlantedBugs {
   /** Serve "linearizable" reads from the local image without a ReadIndex round. */
   readonly staleLinearizableReads?: boolean;
+  /** Give a group member a partition while another member still holds it (controller/group-members.ts). */
+  readonly handOverWithoutRelease?: boolean;
 }
 
 export interface ControllerServiceOptions {

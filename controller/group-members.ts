@@ -76,6 +76,8 @@ export function targetAssignment(members: ReadonlyMap<string, ReadonlySet<number
 export class GroupMembers {
   /** group → member id → member. */
   private readonly groups = new Map<string, Map<string, Member>>();
+  /** A deliberate bug for proving the simulator catches it (never set outside tests): hand a partition over while its old owner still holds it. */
+  handOverWithoutRelease = false;
 
   /** Members of `group` (0 if it has none). */
   count(group: string): number {
@@ -118,7 +120,7 @@ export class GroupMembers {
     const target = this.targetOf(group, topic, partitionCount);
     const ownedByOthers = this.ownedByOthers(group, memberId, topic);
     for (const p of target.get(memberId) ?? []) {
-      if (!m.owned.has(p) && !ownedByOthers.has(p)) {
+      if (!m.owned.has(p) && this.free(p, ownedByOthers)) {
         m.owned.add(p);
         changed = true;
       }
@@ -133,7 +135,7 @@ export class GroupMembers {
     if (reported.length !== m.owned.size || !reported.every((p) => m.owned.has(p) && p < partitionCount)) return undefined;
     const target = this.targetOf(group, topic, partitionCount);
     const ownedByOthers = this.ownedByOthers(group, memberId, topic);
-    if ((target.get(memberId) ?? []).some((p) => !m.owned.has(p) && !ownedByOthers.has(p))) return undefined;
+    if ((target.get(memberId) ?? []).some((p) => !m.owned.has(p) && this.free(p, ownedByOthers))) return undefined;
     return this.assignmentOf(group, memberId, partitionCount, target, ownedByOthers);
   }
 
@@ -189,6 +191,10 @@ export class GroupMembers {
       }
       members.set(memberId, { topic, owned: new Set(owned) });
     }
+  }
+
+  private free(partition: number, ownedByOthers: ReadonlySet<number>): boolean {
+    return this.handOverWithoutRelease || !ownedByOthers.has(partition);
   }
 
   private targetOf(group: string, topic: string, partitionCount: number): Map<string, number[]> {

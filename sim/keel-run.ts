@@ -20,6 +20,10 @@ import { PartitionChecker, type ReplicaLog } from './checkers/partition-checker.
 import { PartitionWorkload, type DataTopic } from './workload/partition-workload.ts';
 import type { PartitionPlantedBugs } from '../broker/partition/partition-machine.ts';
 import type { NodePlantedBugs } from '../broker/disk-identity.ts';
+import type { Command } from '../controller/commands.ts';
+import type { MetadataState } from '../controller/metadata.ts';
+import { MemberChecker } from './checkers/member-checker.ts';
+import { MemberWorkload } from './workload/member-workload.ts';
 
 /** The whole system's runs: brokers beyond `voters` follow the metadata log as controller learners. */
 export interface KeelRunSpec extends RunSpecBase {
@@ -40,6 +44,8 @@ const LIVENESS_BOUND_MS = 8_000;
 const REJOIN_ELECTION_MS = 2_000;
 /** A healthy cluster elects, registers and creates the data topics well within this. */
 const SETUP_BOUND_MS = 10_000;
+/** The consumer group whose members share the first data topic (member-workload.ts). */
+const MEMBER_GROUP = 'members';
 
 function setupFailed(spec: KeelRunSpec, w: World, started: number): RunResult {
   const v: Violation = { checker: 'liveness', message: `setup: the cluster did not come up and create the data topics within ${SETUP_BOUND_MS} ms (no faults yet)`, atMs: w.now };
@@ -56,13 +62,17 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   const raftChecker = new RaftChecker(now);
   const metaChecker = new MetadataChecker(now);
   const partChecker = new PartitionChecker(now, (v) => v.startsWith('i'));
+  const memberChecker = new MemberChecker(now);
   const observer = {
     recovered: raftChecker.recovered.bind(raftChecker),
     persisted: raftChecker.persisted.bind(raftChecker),
     applied: raftChecker.applied.bind(raftChecker),
     restored: raftChecker.restored.bind(raftChecker),
     raftState: raftChecker.raftState.bind(raftChecker),
-    metadataChanged: metaChecker.metadataChanged.bind(metaChecker),
+    metadataChanged: (node: NodeId, version: number, digest: number, m: MetadataState, c: Command) => {
+      metaChecker.metadataChanged(node, version, digest, m, c);
+      if (c.type === 'leave-group' && c.consumerGroup === MEMBER_GROUP) memberChecker.removed(c.memberId);
+    },
     admitted: (_node: NodeId, fenced: boolean) => {
       if (fenced) lastFencedAdmissionMs = now();
     },
@@ -118,6 +128,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   const admin = new MetadataWorkload(w, { clients: 3, topicNames: ['orders', 'payments', 'audit', 'clicks'], attemptTimeoutMs: 2_000, attemptsMax: 4, thinkTimeMs: 150, linkDelayMs: 0.5 });
 
   const data = new PartitionWorkload(w, partChecker, { topics: spec.dataTopics, producers: spec.producers, readers: 2, attemptTimeoutMs: 2_000, thinkTimeMs: 40, linkDelayMs: 0.5, commitEveryMs: spec.groupCommitEveryMs });
+  const members = new MemberWorkload(w, memberChecker, { group: MEMBER_GROUP, topic: spec.dataTopics[0] as DataTopic, members: 3, attemptTimeoutMs: 2_000, linkDelayMs: 0.5 });
   for (const id of ids) w.start(id);
   // Setup before any fault (as Jepsen does), on a calm network: the cluster comes up and the data topics
   // exist. The scenario's network behaviour starts with the faults.
@@ -131,8 +142,9 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   w.timeline(0, `SETUP done: data topics exist; faults start now (schedule times are from here)`);
   admin.start();
   data.start();
+  members.start();
   for (const f of spec.schedule) if (f.atMs < spec.safetyMs) w.sched.at(t0 + f.atMs, () => applyFault(faults, f));
-  const failed = (): boolean => raftChecker.violations.length > 0 || metaChecker.violations.length > 0 || partChecker.violations.length > 0;
+  const failed = (): boolean => raftChecker.violations.length > 0 || metaChecker.violations.length > 0 || partChecker.violations.length > 0 || memberChecker.violations.length > 0;
   w.sched.runUntil(t0 + spec.safetyMs, failed);
 
   let healStart = Number.POSITIVE_INFINITY;
@@ -143,7 +155,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     data.healPhaseStarted();
     w.sched.runUntil(t0 + spec.safetyMs + spec.healMs, failed);
   }
-  const all = (): Violation[] => [...raftChecker.violations, ...metaChecker.violations, ...partChecker.violations];
+  const all = (): Violation[] => [...raftChecker.violations, ...metaChecker.violations, ...partChecker.violations, ...memberChecker.violations];
   const violations: Violation[] = all();
   if (violations.length === 0) {
     const bound = Math.min(LIVENESS_BOUND_MS, spec.healMs);
@@ -152,6 +164,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   if (violations.length === 0) {
     admin.stopIssuing();
     data.stopIssuing();
+    members.stopIssuing();
     // Let outstanding requests finish (idempotent producers retry until their batch lands).
     runUntilConverged(w, 10_000, () => admin.history.every((o) => o.status === 'done') && data.outstanding === 0);
     if (data.outstanding > 0) violations.push({ checker: 'liveness', message: `${data.outstanding} produce requests still unanswered 10 s after the workload stopped`, atMs: w.now });
@@ -197,6 +210,9 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       groupOffsetReads: partChecker.groups.reads,
       groupResetsAcked: partChecker.groups.resets,
       groupDeletionsAcked: partChecker.groups.deletions,
+      memberGrants: memberChecker.grants,
+      memberCommitsAcked: memberChecker.commitsAcked,
+      memberCommitsFenced: memberChecker.commitsFenced,
       metadataChanges: metaChecker.changes,
       metadataVersion: metaChecker.maxVersion,
       checkerMs: Math.round(admin.checkerMs),

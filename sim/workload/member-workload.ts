@@ -1,0 +1,148 @@
+// Consumer-group members under faults: a few members of one group share a data topic's partitions as
+// real consumers do (net/client/group-membership.ts): one heartbeat at a time to a random node, partitions
+// started when an answer gives them and let go of when one takes them away, commits of what they hold
+// every half second, everything dropped after a session's silence or when told they are unknown. Now
+// and then a member leaves and a new one joins, so the group keeps changing hands. The MemberChecker sees it all.
+import type { KeelNode } from '../../broker/keel-node.ts';
+import type { HeartbeatAnswer } from '../../broker/group-coordinator.ts';
+import type { AdminResult } from '../../controller/errors.ts';
+import type { NodeId } from '../../raft/types.ts';
+import { KeelApp } from '../apps/keel-app.ts';
+import type { MemberChecker } from '../checkers/member-checker.ts';
+import type { World } from '../world.ts';
+import { clientCall } from './raft-workload.ts';
+import type { DataTopic } from './partition-workload.ts';
+
+export interface MemberWorkloadOptions {
+  readonly group: string;
+  readonly topic: DataTopic;
+  readonly members: number;
+  readonly attemptTimeoutMs: number;
+  readonly linkDelayMs: number;
+}
+
+const HEARTBEAT_MS = 1_000;
+const COMMIT_EVERY_MS = 500;
+/** A member that heard nothing for the session less this (the coordinator's clock may run a little fast) drops everything. */
+const SESSION_MARGIN_MS = 2 * HEARTBEAT_MS;
+const LEAVE_CHANCE_PER_BEAT = 0.03;
+
+interface SimMember {
+  readonly id: string;
+  readonly held: Set<number>;
+  /** Send time of the last heartbeat that was answered. */
+  lastAnsweredMs: number;
+  sessionMs: number;
+  leaving: boolean;
+}
+
+export class MemberWorkload {
+  private issuing = true;
+  private lives = 0;
+
+  constructor(private readonly world: World, private readonly checker: MemberChecker, private readonly options: MemberWorkloadOptions) {}
+
+  start(): void {
+    for (let k = 0; k < this.options.members; k++) this.world.sched.after(this.world.rngs.workload.nextFloat() * 2_000, () => this.join());
+  }
+
+  stopIssuing(): void {
+    this.issuing = false;
+  }
+
+  private join(): void {
+    if (!this.issuing) return;
+    const m: SimMember = { id: `member-${this.lives++}`, held: new Set(), lastAnsweredMs: this.world.now, sessionMs: 10_000, leaving: false };
+    this.beat(m);
+    this.world.sched.after(COMMIT_EVERY_MS, () => this.commitLoop(m));
+  }
+
+  private call<T>(fn: (n: KeelNode, done: (r: T) => void) => void, onAnswer: (r: T | undefined) => void): void {
+    const w = this.world;
+    let answered = false;
+    w.sched.after(this.options.attemptTimeoutMs, () => {
+      if (answered) return;
+      answered = true;
+      onAnswer(undefined);
+    });
+    clientCall(w, w.rngs.workload.pick(w.nodeIds) as NodeId, this.options.linkDelayMs, 200, (app) => {
+      if (!(app instanceof KeelApp)) return;
+      fn(app.node, (r) => w.sched.after(this.options.linkDelayMs, () => {
+        if (answered) return;
+        answered = true;
+        onAnswer(r);
+      }));
+    });
+  }
+
+  private topicId(n: KeelNode): number {
+    return n.metadata.topics.get(this.options.topic.name)?.id ?? 0;
+  }
+
+  private beat(m: SimMember): void {
+    const rng = this.world.rngs.workload;
+    if ((!this.issuing || rng.chance(LEAVE_CHANCE_PER_BEAT)) && !m.leaving) return this.leave(m);
+    const sentMs = this.world.now;
+    const owned = [...m.held].sort((a, b) => a - b);
+    this.call<AdminResult<HeartbeatAnswer>>((n, done) => n.memberHeartbeat({ group: this.options.group, memberId: m.id, topic: this.options.topic.name, topicId: this.topicId(n), owned }, done), (r) => {
+      if (m.leaving) return;
+      let nextMs = HEARTBEAT_MS;
+      if (r?.ok === true) {
+        m.lastAnsweredMs = sentMs;
+        m.sessionMs = r.value.sessionTimeoutMs;
+        this.checker.answered(m.id, sentMs, r.value.assigned);
+        const assigned = new Set(r.value.assigned);
+        for (const p of [...m.held]) {
+          if (assigned.has(p)) continue;
+          this.commit(m, p);
+          this.letGo(m, p);
+          nextMs = 50;
+        }
+        for (const p of assigned) m.held.add(p);
+      } else if (r?.ok === false && r.error.code === 'UNKNOWN_MEMBER') {
+        // Removed: a new life joins instead (as a restarted consumer would).
+        return this.dropAndRejoin(m);
+      } else if (this.world.now - m.lastAnsweredMs > m.sessionMs - SESSION_MARGIN_MS) {
+        return this.dropAndRejoin(m);
+      } else nextMs = 100;
+      this.world.sched.after(nextMs, () => this.beat(m));
+    });
+  }
+
+  private letGo(m: SimMember, p: number): void {
+    m.held.delete(p);
+    this.checker.released(m.id, p);
+  }
+
+  private dropAndRejoin(m: SimMember): void {
+    m.leaving = true;
+    for (const p of [...m.held]) this.letGo(m, p);
+    this.world.sched.after(500, () => this.join());
+  }
+
+  /** Leaves (after a last commit), and a new member joins a little later. */
+  private leave(m: SimMember): void {
+    m.leaving = true;
+    for (const p of [...m.held]) {
+      this.commit(m, p);
+      this.letGo(m, p);
+    }
+    this.call<AdminResult<HeartbeatAnswer>>((n, done) => n.memberHeartbeat({ group: this.options.group, memberId: m.id, topic: this.options.topic.name, topicId: this.topicId(n), owned: [], leave: true }, done), () => {});
+    this.world.sched.after(1_000 + this.world.rngs.workload.nextFloat() * 2_000, () => this.join());
+  }
+
+  private commitLoop(m: SimMember): void {
+    if (m.leaving || !this.issuing) return;
+    for (const p of m.held) this.commit(m, p);
+    this.world.sched.after(COMMIT_EVERY_MS, () => this.commitLoop(m));
+  }
+
+  /** Commits a position for `p` (the time stands in for progress: it only grows). */
+  private commit(m: SimMember, p: number): void {
+    const sentMs = this.world.now;
+    const offset = Math.floor(sentMs);
+    this.call<AdminResult<unknown>>((n, done) => n.commitOffsets({ group: this.options.group, topic: this.options.topic.name, topicId: this.topicId(n), offsets: [{ partition: p, offset }], memberId: m.id }, done), (r) => {
+      if (r !== undefined) this.checker.committed(m.id, p, sentMs, r.ok ? null : r.error.code);
+    });
+  }
+}
