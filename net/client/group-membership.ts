@@ -35,11 +35,18 @@ export interface MembershipHost {
 export interface AssignmentChange {
   readonly gained: readonly number[];
   readonly lost: readonly number[];
+  /** The member was removed (or must assume so): its commits of `lost` would be refused. */
+  readonly removed?: boolean;
 }
 
 /** Until the first answer says otherwise. */
 const HEARTBEAT_MS_DEFAULT = 1_000;
 const SESSION_MS_DEFAULT = 10_000;
+/**
+ * Silent this much less than a session, the member assumes it was removed: the coordinator's clock may
+ * run a little faster than ours, and its partitions must be let go of before another member gets them.
+ */
+const SESSION_MARGIN_HEARTBEATS = 2;
 /** After letting go of partitions, the next heartbeat goes this soon (their new owner is waiting). */
 const RELEASE_REPORT_MS = 20;
 
@@ -93,11 +100,12 @@ export class GroupMembership {
       answer = await this.host.memberHeartbeat(this.request(false));
     } catch (e) {
       const removed = isKeelError(e) && e.code === 'UNKNOWN_MEMBER';
-      if (!removed && this.host.env.now() - this.lastAnswerMs < this.sessionMs) throw e;
+      const silentMaxMs = Math.max(this.heartbeatMs, this.sessionMs - SESSION_MARGIN_HEARTBEATS * this.heartbeatMs);
+      if (!removed && this.host.env.now() - this.lastAnswerMs < silentMaxMs) throw e;
       // Removed, or as good as: another member may read these partitions by now.
       this.lastAnswerMs = this.host.env.now();
       this.nextBeatMs = this.lastAnswerMs;
-      return { gained: [], lost: [...this.held].sort((a, b) => a - b) };
+      return { gained: [], lost: [...this.held].sort((a, b) => a - b), removed: true };
     }
     this.lastAnswerMs = now;
     this.heartbeatMs = answer.heartbeatIntervalMs > 0 ? answer.heartbeatIntervalMs : HEARTBEAT_MS_DEFAULT;

@@ -63,17 +63,18 @@ export class MemberReader {
   /** The next heartbeat's changes: lost partitions let go, gained ones' tails returned to join the merge. */
   private async follow(ended: AbortSignal): Promise<Tail<ConsumedRecord>[]> {
     const change = await this.membership.next(ended);
-    for (const p of change.lost) await this.letGo(p);
+    for (const p of change.lost) await this.letGo(p, change.removed !== true);
     if (ended.aborted) return [];
     return this.take(change.gained);
   }
 
-  private async letGo(partition: number): Promise<void> {
+  /** Stops reading `partition` and commits its progress (unless the member was removed: it would be refused). */
+  private async letGo(partition: number, commit: boolean): Promise<void> {
     const tail = this.tails.get(partition);
     this.tails.delete(partition);
     this.nextOffset.delete(partition);
     await tail?.records.return?.();
-    await this.progress.commit([partition]).catch(this.options.onCommitError);
+    if (commit) await this.progress.commit([partition]).catch(this.options.onCommitError);
     this.progress.forget(partition);
     this.membership.release(partition);
   }

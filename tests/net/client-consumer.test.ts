@@ -394,3 +394,105 @@ describe('consumer groups', () => {
     await expect(new Consumer(t).readAll('t', { group: 'g', from: 3 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', retriable: false });
   });
 });
+
+describe('consumer group members (following every partition as a group)', () => {
+  /** A FakeTopic whose timers fire when the test moves time on, and whose request ids differ. */
+  function timedTopic(logs: string[][]): { t: FakeTopic; advance: (ms: number) => Promise<void> } {
+    const t = new FakeTopic(logs);
+    let timers: { atMs: number; fn: () => void; id: number }[] = [];
+    let ids = 0;
+    const env: ClientEnv = {
+      now: () => t.nowMs,
+      setTimer: (fn, delayMs) => { timers.push({ atMs: t.nowMs + delayMs, fn, id: ++ids }); return ids; },
+      clearTimer: (id) => { timers = timers.filter((x) => x.id !== id); },
+      random: () => 0,
+      requestId: () => `m${++ids}`,
+    };
+    Object.assign(t, { env });
+    const settle = async (): Promise<void> => { for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r)); };
+    const advance = async (ms: number): Promise<void> => {
+      const end = t.nowMs + ms;
+      for (;;) {
+        await settle();
+        const due = timers.filter((x) => x.atMs <= end).sort((a, b) => a.atMs - b.atMs)[0];
+        if (due === undefined) break;
+        timers = timers.filter((x) => x !== due);
+        t.nowMs = Math.max(t.nowMs, due.atMs);
+        due.fn();
+      }
+      t.nowMs = end;
+      await settle();
+    };
+    return { t, advance };
+  }
+
+  /** Reads `it` into `into` until it ends; resolves then. */
+  function pull(it: AsyncGenerator<{ partition: number; value: Uint8Array | null }>, into: string[]): Promise<void> {
+    return it.next().then((r) => {
+      if (r.done === true) return undefined;
+      into.push(`${r.value.partition}:${dec(r.value.value)}`);
+      return pull(it, into);
+    });
+  }
+
+  it('a second member gets half the partitions once the first let go of them, from the first one\'s commits', async () => {
+    const { t, advance } = timedTopic([['a0', 'a1'], ['b0', 'b1'], ['c0', 'c1'], ['d0', 'd1']]);
+    const stopFirst = new AbortController();
+    const seen: string[] = [];
+    const first = pull(new Consumer(t).read('t', { group: 'g', follow: true, from: 'earliest', autoCommitIntervalMs: 0, signal: stopFirst.signal }), seen);
+    await advance(0);
+    expect([...seen].sort()).toEqual(['0:a0', '0:a1', '1:b0', '1:b1', '2:c0', '2:c1', '3:d0', '3:d1']);
+    const stopSecond = new AbortController();
+    const seen2: string[] = [];
+    const second = pull(new Consumer(t).read('t', { group: 'g', follow: true, from: 'earliest', autoCommitIntervalMs: 0, signal: stopSecond.signal }), seen2);
+    await advance(0);
+    // Joined, but partitions 2 and 3 are still the first member's.
+    expect(t.members.describe('g').map((m) => m.partitions)).toEqual([[0, 1, 2, 3], []]);
+    // The first member's next heartbeat takes 2 and 3 away: it commits them (as their owner) and lets go.
+    await advance(1_000);
+    expect(t.commits.flatMap(([, , o]) => o).filter(([p]) => p >= 2).sort()).toEqual([[2, 2], [3, 2]]);
+    await advance(500);
+    expect(t.members.describe('g').map((m) => m.partitions)).toEqual([[0, 1], [2, 3]]);
+    // The second member starts at the first one's commits: nothing read twice; new records go to their owner only.
+    t.append(2, 'c2');
+    t.append(0, 'a2');
+    await advance(0);
+    expect(seen2).toEqual(['2:c2']);
+    expect(seen.slice(8)).toEqual(['0:a2']);
+    // The second member stops: it commits and leaves, and the first takes 2 and 3 back at its next heartbeat.
+    stopSecond.abort();
+    await advance(0);
+    await second;
+    expect(t.members.describe('g').map((m) => m.partitions)).toEqual([[0, 1]]);
+    await advance(1_000);
+    t.append(3, 'd2');
+    await advance(0);
+    expect(seen.slice(9)).toEqual(['3:d2']);
+    stopFirst.abort();
+    await advance(0);
+    await first;
+    expect(t.members.count('g')).toBe(0);
+    expect(t.groups.get('g')).toEqual(new Map([[0, 3], [1, 2], [2, 3], [3, 3]]));
+  });
+
+  it('a member told it is unknown drops everything and joins again, owning nothing, at the group\'s commits', async () => {
+    const { t, advance } = timedTopic([['a0'], ['b0']]);
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const reading = pull(new Consumer(t).read('t', { group: 'g', follow: true, from: 'earliest', autoCommitIntervalMs: 0, signal: stop.signal }), seen);
+    await advance(0);
+    const [id] = t.members.describe('g').map((m) => m.memberId);
+    t.members.leave('g', id as string); // its session lapsed at the coordinator
+    await advance(1_000);
+    // UNKNOWN_MEMBER: it let go of both partitions (without committing: it would be refused), and joined again.
+    expect(t.heartbeats.slice(-2).map((h) => h.owned)).toEqual([[0, 1], []]);
+    expect(t.members.describe('g').map((m) => m.partitions)).toEqual([[0, 1]]);
+    t.append(1, 'b1');
+    await advance(0);
+    // The group had committed nothing: both partitions are read again from the start (at least once).
+    expect(seen).toEqual(['0:a0', '1:b0', '0:a0', '1:b0', '1:b1']);
+    stop.abort();
+    await advance(0);
+    await reading;
+  });
+});
