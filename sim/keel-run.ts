@@ -46,6 +46,8 @@ const REJOIN_ELECTION_MS = 2_000;
 const SETUP_BOUND_MS = 10_000;
 /** The consumer group whose members share the first data topic (member-workload.ts). */
 const MEMBER_GROUP = 'members';
+/** A member session (10 s) and a few heartbeats. */
+const MEMBER_HANDOVER_BOUND_MS = 15_000;
 
 function setupFailed(spec: KeelRunSpec, w: World, started: number): RunResult {
   const v: Violation = { checker: 'liveness', message: `setup: the cluster did not come up and create the data topics within ${SETUP_BOUND_MS} ms (no faults yet)`, atMs: w.now };
@@ -161,6 +163,11 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     const bound = Math.min(LIVENESS_BOUND_MS, spec.healMs);
     violations.push(...admin.livenessViolations(Math.max(healStart, lastFencedAdmissionMs + REJOIN_ELECTION_MS), bound), ...data.livenessViolations(bound));
   }
+  // A member silent through the faults is removed only a session after the coordinator last heard it, and
+  // its partitions then change hands: within a session and a few heartbeats every partition is read again.
+  if (violations.length === 0 && !runUntilConverged(w, MEMBER_HANDOVER_BOUND_MS, () => members.unheld().length === 0)) {
+    violations.push({ checker: 'liveness', message: `partitions ${members.unheld().join(',')} of ${spec.dataTopics[0]?.name} held by no member of group ${MEMBER_GROUP} ${MEMBER_HANDOVER_BOUND_MS} ms after the heal phase`, atMs: w.now });
+  }
   if (violations.length === 0) {
     admin.stopIssuing();
     data.stopIssuing();
@@ -263,7 +270,8 @@ function laggingGroups(w: World, ids: readonly NodeId[], node: (id: NodeId) => K
       if (g !== CONTROLLER_GROUP && !n.metadata.partitions.has(g)) continue;
       const c = commit.get(g);
       if (c === undefined) lagging.push(`group ${g} has no leader (node ${id} hosts it)`);
-      else if (r.appliedIndex < c && r.confState.voters.includes(id)) lagging.push(`group ${g}: node ${id} applied ${r.appliedIndex} of ${c}`);
+      // A replica that knows no voters yet (a new one, or one that rejoined empty after corruption) must catch up too.
+      else if (r.appliedIndex < c && (r.confState.voters.includes(id) || r.confState.voters.length === 0)) lagging.push(`group ${g}: node ${id} applied ${r.appliedIndex} of ${c}`);
     }
   }
   return [...new Set(lagging)];

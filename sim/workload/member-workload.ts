@@ -39,6 +39,8 @@ interface SimMember {
 export class MemberWorkload {
   private issuing = true;
   private lives = 0;
+  /** Members that have joined and not left or dropped out. */
+  private readonly live = new Set<SimMember>();
 
   constructor(private readonly world: World, private readonly checker: MemberChecker, private readonly options: MemberWorkloadOptions) {}
 
@@ -53,6 +55,7 @@ export class MemberWorkload {
   private join(): void {
     if (!this.issuing) return;
     const m: SimMember = { id: `member-${this.lives++}`, held: new Set(), lastAnsweredMs: this.world.now, sessionMs: 10_000, leaving: false };
+    this.live.add(m);
     this.beat(m);
     this.world.sched.after(COMMIT_EVERY_MS, () => this.commitLoop(m));
   }
@@ -114,8 +117,15 @@ export class MemberWorkload {
     this.checker.released(m.id, p);
   }
 
+  /** Partitions of the topic that no live member holds (after the heal, each should be held soon). */
+  unheld(): number[] {
+    const held = new Set([...this.live].flatMap((m) => [...m.held]));
+    return Array.from({ length: this.options.topic.partitions }, (_, p) => p).filter((p) => !held.has(p));
+  }
+
   private dropAndRejoin(m: SimMember): void {
     m.leaving = true;
+    this.live.delete(m);
     for (const p of [...m.held]) this.letGo(m, p);
     this.world.sched.after(500, () => this.join());
   }
@@ -123,6 +133,7 @@ export class MemberWorkload {
   /** Leaves (after a last commit), and a new member joins a little later. */
   private leave(m: SimMember): void {
     m.leaving = true;
+    this.live.delete(m);
     for (const p of [...m.held]) {
       this.commit(m, p);
       this.letGo(m, p);

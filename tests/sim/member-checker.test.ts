@@ -1,7 +1,9 @@
 // The group-membership checker (sim/checkers/member-checker.ts) catches each anomaly it names when fed a
 // history with it, and lets the legitimate look-alikes pass (a removed member's stale view, a rejoin, a
-// commit sent before a hand-over). The planted hand-over without release is caught by the full system.
+// commit sent before a hand-over). The planted hand-over without release is caught by the full system, and
+// so is a group whose partitions stay unread after the heal.
 import { describe, expect, it } from 'vitest';
+import { GroupMembers } from '../../controller/group-members.ts';
 import { MemberChecker } from '../../sim/checkers/member-checker.ts';
 import { SCENARIOS, type Scenario } from '../../scenarios/catalog.ts';
 import { DEFAULT_PARAMS, runSeed } from '../../scenarios/runner.ts';
@@ -89,6 +91,18 @@ describe('member checker', () => {
     c.committed('a', 0, 25, 'FENCED_MEMBER');
     expect([c.violations, c.commitsAcked, c.commitsFenced]).toEqual([[], 1, 1]);
   });
+
+  it('liveness: a group that never hands its partitions out is reported once the heal phase is over', () => {
+    const proto = GroupMembers.prototype as unknown as { targetOf: () => Map<string, number[]> };
+    const targetOf = proto.targetOf;
+    proto.targetOf = () => new Map();
+    try {
+      const r = runSeed(SCENARIOS[1] as Scenario, 1, DEFAULT_PARAMS, 0).result;
+      expect(r.violations.map((v) => v.message)).toEqual([expect.stringMatching(/^partitions 0,1,2 of d0 held by no member of group members/)]);
+    } finally {
+      proto.targetOf = targetOf;
+    }
+  }, 120_000);
 
   it('the full system catches a partition handed over before its owner let go (planted)', () => {
     let caught: string | undefined;
