@@ -22,6 +22,8 @@ import type { GroupId, WriteOp } from './ports.ts';
 export interface NodePlantedBugs {
   /** A node on a replaced disk rejoins as if new: no fences (what Keel did before admission). */
   readonly rejoinWithoutFence?: boolean;
+  /** A replica whose stored state is corrupt rejoins empty without a fence (node-host.ts repair). */
+  readonly repairWithoutFence?: boolean;
 }
 
 /** An incarnation is the start count times this, plus a random part below it. */
@@ -79,7 +81,12 @@ export function readReplacement(records: ReadonlyMap<string, Uint8Array>): Repla
 }
 
 export function replacementOps(r: Replacement): WriteOp[] {
-  return [countsOp(FENCES_KEY, r.fences), { type: 'put', key: GROUPS_BELOW_KEY, value: encoder.encode(String(r.groupsBelow)) }];
+  return [fencesOp(r.fences), { type: 'put', key: GROUPS_BELOW_KEY, value: encoder.encode(String(r.groupsBelow)) }];
+}
+
+/** Stores the groups' fence terms (read back by readReplacement): a replaced disk's, or a repaired group's. */
+export function fencesOp(fences: ReadonlyMap<GroupId, Term>): WriteOp {
+  return countsOp(FENCES_KEY, fences);
 }
 
 /** The highest life of each peer seen in its frames, kept on disk. */

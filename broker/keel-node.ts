@@ -107,6 +107,7 @@ export class KeelNode {
       replica: config.replica,
       bootstrap: [{ group: CONTROLLER_GROUP, voters: config.controllerVoters, learners }],
       stateMachine: (group) => this.stateMachineFor(group),
+      ...(config.nodeBugs === undefined ? {} : { plantedBugs: config.nodeBugs }),
     }, ports, observer, onFatal);
     this.metadata.onChange = (c) => {
       if (!isGroupOffsetsCommand(c)) this.hostingDirty = true;

@@ -3,13 +3,13 @@
 import { RAFT_DEFAULTS, type RaftOptions } from '../raft/config.ts';
 import { MemoryStorage } from '../raft/storage.ts';
 import type { ConfState, Index, NodeId, Term } from '../raft/types.ts';
-import { readReplacement } from './disk-identity.ts';
+import { fencesOp, readReplacement, type NodePlantedBugs } from './disk-identity.ts';
 import { Driver } from './driver.ts';
 import type { GroupObserver } from './observer.ts';
-import type { GroupId, Ports, StorageError } from './ports.ts';
+import type { GroupId, Ports, StorageError, WriteOp } from './ports.ts';
 import { recoverGroups } from './recovery.ts';
 import { Replica, type ReplicaOptions, type StateMachine } from './replica.ts';
-import { encodeSnapshot, snapshotKey } from './storage-codec.ts';
+import { encodeSnapshot, groupPrefix, groupPrefixEnd, snapshotKey } from './storage-codec.ts';
 
 /** Raft settings a host may tune (everything but identity, storage and randomness). */
 export type RaftTuning = Partial<Omit<RaftOptions, 'id' | 'storage' | 'rng' | 'logger'>>;
@@ -22,6 +22,8 @@ export interface NodeHostConfig {
   /** Groups every node creates on its very first start, with identical initial membership. */
   readonly bootstrap: readonly { readonly group: GroupId; readonly voters: readonly NodeId[]; readonly learners?: readonly NodeId[] }[];
   readonly stateMachine: (group: GroupId) => StateMachine;
+  /** Test-only switches. */
+  readonly plantedBugs?: NodePlantedBugs;
 }
 
 export const DEFAULT_REPLICA_OPTIONS: ReplicaOptions = {
@@ -35,7 +37,7 @@ const encoder = new TextEncoder();
 
 export class NodeHost {
   readonly driver: Driver;
-  /** Groups whose stored state was corrupt: their replica stepped aside and does not run. */
+  /** Groups whose stored state was corrupt and that cannot rejoin (or not yet): their replica does not run. */
   readonly steppedAside = new Map<GroupId, string>();
   /**
    * If this node's disk was replaced: its groups' fence terms (RaftConfig.voteFenceTerm), and the id
@@ -74,16 +76,22 @@ export class NodeHost {
       const replaced = readReplacement(records);
       this.fences = replaced.fences;
       this.replacedGroupsBelow = replaced.groupsBelow;
+      const repairs = new Map<GroupId, Term>();
       for (const rec of recoverGroups(records).values()) {
         if (!rec.ok) {
+          const fence = this.repairFence(rec);
           this.steppedAside.set(rec.group, rec.reason);
-          this.ports.logger.error('group replica steps aside: stored state is corrupt', { group: rec.group, reason: rec.reason });
-          this.observer.stepAside?.(this.nodeId, rec.group, rec.reason);
+          if (fence !== undefined) repairs.set(rec.group, fence);
+          else {
+            this.ports.logger.error('group replica steps aside: stored state is corrupt', { group: rec.group, reason: rec.reason });
+            this.observer.stepAside?.(this.nodeId, rec.group, rec.reason);
+          }
           continue;
         }
         if (rec.repairedCopies > 0) this.ports.logger.warn('one hard-state copy was corrupt; used the other', { group: rec.group });
         this.addReplica(rec.group, rec.storage);
       }
+      if (repairs.size > 0) this.repair(repairs);
       const fresh = !records.has(INIT_KEY);
       if (fresh && admit !== undefined) {
         this.driver.start();
@@ -98,6 +106,40 @@ export class NodeHost {
       this.started = true;
       this.driver.start();
       onStarted(records);
+    });
+  }
+
+  /**
+   * The fence under which a group whose stored state is corrupt can rejoin empty, or undefined if it
+   * cannot. Its intact hard state says the replica voted and acknowledged in no term past the stored one,
+   * so one past it fences off every leader that may count what it lost (as a replaced disk's fences do,
+   * disk-identity.ts). Without the term, or without other voters to learn the log from (the snapshot
+   * must say who they are), the replica steps aside.
+   */
+  private repairFence(rec: { readonly term?: Term; readonly voters?: readonly NodeId[] }): Term | undefined {
+    if (rec.term === undefined || rec.voters === undefined || !rec.voters.some((v) => v !== this.nodeId)) return undefined;
+    return (rec.term + 1) as Term;
+  }
+
+  /**
+   * Rejoins corrupt groups empty: their records are deleted and their fences stored first (a crash
+   * before the group caught up must not let it start unfenced), then each replica starts with an empty
+   * log and is caught up by its leader (a snapshot, then appends).
+   */
+  private repair(repairs: ReadonlyMap<GroupId, Term>): void {
+    const ops: WriteOp[] = [];
+    for (const [group, fence] of repairs) {
+      if (this.config.plantedBugs?.repairWithoutFence !== true) this.fences.set(group, Math.max(this.fences.get(group) ?? 0, fence) as Term);
+      ops.push({ type: 'delRange', gte: groupPrefix(group), lt: groupPrefixEnd(group) });
+      this.ports.logger.error('group replica rejoins empty: its stored state is corrupt', { group, reason: this.steppedAside.get(group), fenceTerm: fence });
+    }
+    ops.push(fencesOp(this.fences));
+    this.driver.queueWrite(ops, () => {
+      for (const group of repairs.keys()) {
+        this.steppedAside.delete(group);
+        this.addReplica(group, new MemoryStorage());
+        this.observer.repaired?.(this.nodeId, group);
+      }
     });
   }
 

@@ -26,4 +26,6 @@ export interface GroupObserver {
   restored?(node: NodeId, group: GroupId, meta: SnapshotMeta): void;
   /** A group replica refused to start because its stored state is corrupt. */
   stepAside?(node: NodeId, group: GroupId, reason: string): void;
+  /** A replica whose stored state was corrupt rejoined its group empty, fenced (node-host.ts). */
+  repaired?(node: NodeId, group: GroupId): void;
 }

@@ -1,9 +1,10 @@
 // Rebuilds each group's durable Raft state from the records a node loaded at start. Every value is
 // checked: a record whose checksum fails is never used. The hard state is kept twice, so one corrupt copy
-// is repaired from the other; any other corruption makes that group's replica step aside (it does not
-// start, so it can neither vote nor acknowledge anything it may have lost).
+// is repaired from the other; any other corruption fails the group, with what may still be trusted (the
+// stored term, the snapshot's voters): the host then rejoins the group empty and fenced, or its replica
+// steps aside (node-host.ts). Either way nothing it may have lost is voted or acknowledged on.
 import { MemoryStorage } from '../raft/storage.ts';
-import type { Entry, HardState, Index, Snapshot } from '../raft/types.ts';
+import type { Entry, HardState, Index, NodeId, Term } from '../raft/types.ts';
 import type { GroupId } from './ports.ts';
 import { decodeEntry, decodeHardState, decodeSnapshot, parseGroupKey } from './storage-codec.ts';
 
@@ -17,7 +18,15 @@ export type RecoveredGroup =
       /** Number of hard-state copies found corrupt and ignored (0 or 1). */
       readonly repairedCopies: number;
     }
-  | { readonly ok: false; readonly group: GroupId; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly group: GroupId;
+      readonly reason: string;
+      /** The term of the hard state on disk, if a copy of it is intact: the replica promised nothing beyond it. */
+      readonly term?: Term;
+      /** The voters of the snapshot on disk, if it is intact. */
+      readonly voters?: readonly NodeId[];
+    };
 
 interface RawGroup {
   hard: (Uint8Array | undefined)[];
@@ -47,24 +56,28 @@ function recoverOne(group: GroupId, raw: RawGroup): RecoveredGroup {
   const storage = new MemoryStorage();
   const hard = pickHardState(raw.hard);
   if (hard.present > 0 && hard.hs === undefined) return { ok: false, group, reason: 'both hard-state copies are corrupt' };
-  let snapshot: Snapshot | undefined;
+  const snapshot = raw.snapshot === undefined ? undefined : decodeSnapshot(raw.snapshot);
+  const failed = (reason: string): RecoveredGroup => ({
+    ok: false, group, reason,
+    ...(hard.hs === undefined ? {} : { term: hard.hs.term }),
+    ...(snapshot === undefined ? {} : { voters: snapshot.meta.confState.voters }),
+  });
   if (raw.snapshot !== undefined) {
-    snapshot = decodeSnapshot(raw.snapshot);
-    if (snapshot === undefined) return { ok: false, group, reason: 'snapshot record is corrupt' };
+    if (snapshot === undefined) return failed('snapshot record is corrupt');
     storage.applySnapshot(snapshot);
   }
   const ents: Entry[] = [];
   for (const rec of raw.entries) {
     const e = decodeEntry(rec);
-    if (e === undefined) return { ok: false, group, reason: `log entry record is corrupt (after index ${ents.length > 0 ? (ents[ents.length - 1] as Entry).index : storage.lastIndex()})` };
+    if (e === undefined) return failed(`log entry record is corrupt (after index ${ents.length > 0 ? (ents[ents.length - 1] as Entry).index : storage.lastIndex()})`);
     if (e.index <= storage.lastIndex() && ents.length === 0) continue; // covered by the snapshot
     const expected = (ents.length > 0 ? (ents[ents.length - 1] as Entry).index : storage.lastIndex()) + 1;
-    if (e.index !== expected) return { ok: false, group, reason: `log has a gap: expected index ${expected}, found ${e.index}` };
+    if (e.index !== expected) return failed(`log has a gap: expected index ${expected}, found ${e.index}`);
     ents.push(e);
   }
   storage.append(ents);
   if (hard.hs !== undefined) {
-    if (hard.hs.commit > storage.lastIndex()) return { ok: false, group, reason: `hard state commit ${hard.hs.commit} beyond last index ${storage.lastIndex()}` };
+    if (hard.hs.commit > storage.lastIndex()) return failed(`hard state commit ${hard.hs.commit} beyond last index ${storage.lastIndex()}`);
     storage.setHardState(hard.hs);
   }
   return { ok: true, group, storage, lastIndex: storage.lastIndex(), repairedCopies: hard.corrupt };

@@ -75,6 +75,9 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       metaChecker.metadataChanged(node, version, digest, m, c);
       if (c.type === 'leave-group' && c.consumerGroup === MEMBER_GROUP) memberChecker.removed(c.memberId);
     },
+    repaired: () => {
+      replicasRepaired++;
+    },
     admitted: (_node: NodeId, fenced: boolean) => {
       if (fenced) lastFencedAdmissionMs = now();
     },
@@ -83,6 +86,8 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   // again (their leaders may count its lost acknowledgements), so the admin liveness bound starts once
   // that election had time to end (a deposed leader's successor waits up to two election timeouts).
   let lastFencedAdmissionMs = Number.NEGATIVE_INFINITY;
+  /** Replicas that found their stored state corrupt and rejoined empty. */
+  let replicasRepaired = 0;
   const w: World = new World(
     { seed: spec.seed, nodeIds: ids, network: spec.network, disk: spec.disk, clock: spec.clock, keepTraceLines: spec.keepTraceLines },
     (id, ports, onFatal) => {
@@ -217,6 +222,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       groupOffsetReads: partChecker.groups.reads,
       groupResetsAcked: partChecker.groups.resets,
       groupDeletionsAcked: partChecker.groups.deletions,
+      replicasRepaired,
       memberGrants: memberChecker.grants,
       memberCommitsAcked: memberChecker.commitsAcked,
       memberCommitsFenced: memberChecker.commitsFenced,

@@ -1,6 +1,6 @@
 // A node's stored Raft state round-trips through the storage codec, and recovery never uses a record
-// whose checksum fails: one corrupt hard-state copy is repaired from the other; anything else makes the
-// group's replica step aside.
+// whose checksum fails: one corrupt hard-state copy is repaired from the other; anything else fails the
+// group, saying what may still be trusted (the stored term and the snapshot's voters, for a repair).
 import { describe, expect, it } from 'vitest';
 import { recoverGroups } from '../../broker/recovery.ts';
 import { decodeEntry, decodeHardState, encodeEntry, encodeHardState, encodeSnapshot, entryKey, hardStateKeys, hardStateOps, parseGroupKey, snapshotKey } from '../../broker/storage-codec.ts';
@@ -88,5 +88,17 @@ describe('storage codec and recovery', () => {
       const g = recoverGroups(m).get(1);
       expect(g?.ok, what).toBe(false);
     }
+  });
+
+  it('a failed group says what can still be trusted: the stored term, and the snapshot\'s voters', () => {
+    const failed = (damage: (m: Map<string, Uint8Array>) => void): unknown => {
+      const m = records();
+      damage(m);
+      const g = recoverGroups(m).get(1);
+      return g?.ok === false ? { term: g.term, voters: g.voters } : 'recovered';
+    };
+    expect(failed((m) => flip(m, entryKey(1, 3 as Index)))).toEqual({ term: 3, voters: [1, 2, 3] });
+    expect(failed((m) => flip(m, snapshotKey(1)))).toEqual({ term: 3, voters: undefined });
+    expect(failed((m) => { flip(m, hardStateKeys(1)[0]); flip(m, hardStateKeys(1)[1]); flip(m, entryKey(1, 3 as Index)); })).toEqual({ term: undefined, voters: undefined });
   });
 });
