@@ -7,10 +7,9 @@ import type { KeelNode } from '../../broker/keel-node.ts';
 import type { HeartbeatAnswer } from '../../broker/group-coordinator.ts';
 import type { AdminResult } from '../../controller/errors.ts';
 import type { NodeId } from '../../raft/types.ts';
-import { KeelApp } from '../apps/keel-app.ts';
 import type { MemberChecker } from '../checkers/member-checker.ts';
 import type { World } from '../world.ts';
-import { clientCall } from './raft-workload.ts';
+import { keelCall } from './keel-call.ts';
 import type { DataTopic } from './partition-workload.ts';
 
 export interface MemberWorkloadOptions {
@@ -60,22 +59,9 @@ export class MemberWorkload {
     this.world.sched.after(COMMIT_EVERY_MS, () => this.commitLoop(m));
   }
 
+  /** One attempt at a random node; `onAnswer` with undefined if it timed out. */
   private call<T>(fn: (n: KeelNode, done: (r: T) => void) => void, onAnswer: (r: T | undefined) => void): void {
-    const w = this.world;
-    let answered = false;
-    w.sched.after(this.options.attemptTimeoutMs, () => {
-      if (answered) return;
-      answered = true;
-      onAnswer(undefined);
-    });
-    clientCall(w, w.rngs.workload.pick(w.nodeIds) as NodeId, this.options.linkDelayMs, 200, (app) => {
-      if (!(app instanceof KeelApp)) return;
-      fn(app.node, (r) => w.sched.after(this.options.linkDelayMs, () => {
-        if (answered) return;
-        answered = true;
-        onAnswer(r);
-      }));
-    });
+    keelCall(this.world, this.options, this.world.rngs.workload.pick(this.world.nodeIds) as NodeId, fn, onAnswer, () => onAnswer(undefined));
   }
 
   private topicId(n: KeelNode): number {

@@ -9,12 +9,11 @@ import type { CommitOffsetsResult, PartitionOffset } from '../../controller/grou
 import type { GroupDescription } from '../../controller/metadata.ts';
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
-import { KeelApp } from '../apps/keel-app.ts';
 import { innerMap } from '../maps.ts';
 import type { PartitionChecker } from '../checkers/partition-checker.ts';
 import type { Violation } from '../checkers/raft-checker.ts';
 import type { World } from '../world.ts';
-import { clientCall } from './raft-workload.ts';
+import { keelCall } from './keel-call.ts';
 
 export interface DataTopic {
   readonly name: string;
@@ -104,23 +103,8 @@ export class PartitionWorkload {
     return this.world.rngs.workload.pick(this.world.nodeIds);
   }
 
-  /** Calls `fn` on a node over the client link; `onTimeout` if no answer within the attempt timeout. */
   private call<T>(to: NodeId, fn: (n: KeelNode, done: (r: T) => void) => void, onAnswer: (r: T) => void, onTimeout: () => void): void {
-    const w = this.world;
-    let answered = false;
-    w.sched.after(this.options.attemptTimeoutMs, () => {
-      if (answered) return;
-      answered = true;
-      onTimeout();
-    });
-    clientCall(w, to, this.options.linkDelayMs, 200, (app) => {
-      if (!(app instanceof KeelApp)) return;
-      fn(app.node, (r) => w.sched.after(this.options.linkDelayMs, () => {
-        if (answered) return;
-        answered = true;
-        onAnswer(r);
-      }));
-    });
+    keelCall(this.world, this.options, to, fn, onAnswer, onTimeout);
   }
 
   private initProducer(p: ProducerState): void {
