@@ -3,6 +3,9 @@
 // changes: a member joins, lets go of a partition, is given one, leaves, or lets its session lapse
 // (controller/group-members.ts decides who owns what). A heartbeat that changes nothing is answered from
 // the image after a ReadIndex round, so a deposed leader cannot tell a member it still owns partitions.
+// The leader also expires the offsets of groups that have had no members and no commit for the offsets
+// retention (timed in its memory too: a new leader starts every group's retention afresh).
+import type { Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
 import type { MemberAssignment } from '../controller/group-members.ts';
 import type { MetadataState } from '../controller/metadata.ts';
@@ -18,9 +21,16 @@ export interface GroupCoordinatorOptions {
   readonly memberSessionMs: number;
   /** Forwarded heartbeats give up after this long. */
   readonly forwardTimeoutMs: number;
+  /**
+   * A group without members whose offsets have not moved for this long loses them (Kafka's
+   * offsets.retention.minutes, counted as KIP-211 does: from when the group became empty or last committed).
+   */
+  readonly offsetsRetentionMs: number;
 }
 
-export const DEFAULT_GROUP_COORDINATOR_OPTIONS: GroupCoordinatorOptions = { memberHeartbeatMs: 1_000, memberSessionMs: 10_000, forwardTimeoutMs: 5_000 };
+export const OFFSETS_RETENTION_MS_DEFAULT = 7 * 24 * 3_600_000;
+
+export const DEFAULT_GROUP_COORDINATOR_OPTIONS: GroupCoordinatorOptions = { memberHeartbeatMs: 1_000, memberSessionMs: 10_000, forwardTimeoutMs: 5_000, offsetsRetentionMs: OFFSETS_RETENTION_MS_DEFAULT };
 
 export interface MemberHeartbeat {
   readonly group: string;
@@ -39,6 +49,8 @@ export interface HeartbeatAnswer extends MemberAssignment {
 }
 
 const HEARTBEAT_METHOD = 'group.heartbeat';
+/** Groups are checked for expiry this often (ticks). */
+const EXPIRY_EVERY_TICKS = 20;
 /** Owned partitions a heartbeat may list (a topic has at most this many). */
 const OWNED_MAX = 10_000;
 
@@ -59,7 +71,12 @@ export class GroupCoordinator {
   private readonly lastHeardMs = new Map<string, number>();
   /** Leader only: members whose removal is being written. */
   private readonly expiring = new Set<string>();
+  /** Leader only: when each group's offsets or members last changed, as this leader saw it. */
+  private readonly groupActiveMs = new Map<string, number>();
+  /** Leader only: groups whose expiry is being written. */
+  private readonly expiringGroups = new Set<string>();
   private wasLeader = false;
+  private ticks = 0;
 
   constructor(
     private readonly controller: ControllerService,
@@ -112,13 +129,25 @@ export class GroupCoordinator {
     return { ok: true, value: { ...a, heartbeatIntervalMs: this.options.memberHeartbeatMs, sessionTimeoutMs: this.options.memberSessionMs } };
   }
 
-  /** The leader removes members whose session lapsed; a new leader gives every member a full session first. */
+  /** The metadata changed (every node calls this as it applies): a group's activity restarts its retention. */
+  changed(c: Command): void {
+    if ('consumerGroup' in c && c.type !== 'expire-group') this.groupActiveMs.set(c.consumerGroup, this.clock.now());
+  }
+
+  /**
+   * The leader removes members whose session lapsed and expires groups idle for the offsets retention;
+   * a new leader gives every member a full session, and every group a full retention, first.
+   */
   private onTick(): void {
     const leading = this.controller.isLeader();
-    if (leading !== this.wasLeader) this.lastHeardMs.clear();
+    if (leading !== this.wasLeader) {
+      this.lastHeardMs.clear();
+      this.groupActiveMs.clear();
+    }
     this.wasLeader = leading;
     if (!leading) return;
     const now = this.clock.now();
+    if (++this.ticks % EXPIRY_EVERY_TICKS === 0) this.expireIdleGroups(now);
     const live = new Set<string>();
     for (const [group, memberId] of this.metadata.groupMembers.all()) {
       const key = sessionKey(group, memberId);
@@ -136,5 +165,24 @@ export class GroupCoordinator {
       });
     }
     for (const key of this.lastHeardMs.keys()) if (!live.has(key)) this.lastHeardMs.delete(key);
+  }
+
+  private expireIdleGroups(now: number): void {
+    const m = this.metadata;
+    for (const group of m.groupOffsets.groupIds()) {
+      if (m.groupMembers.count(group) > 0 || this.expiringGroups.has(group)) continue;
+      const active = this.groupActiveMs.get(group);
+      if (active === undefined) {
+        this.groupActiveMs.set(group, now);
+        continue;
+      }
+      if (now - active < this.options.offsetsRetentionMs) continue;
+      this.expiringGroups.add(group);
+      this.controller.write({ type: 'expire-group', consumerGroup: group, changedAt: m.groupOffsets.changedAtVersion(group) }, (r) => {
+        this.expiringGroups.delete(group);
+        this.groupActiveMs.delete(group);
+        if (r.ok && (r.value as { expired: boolean }).expired) this.logger.info('expired consumer group: no members, offsets idle for the retention', { group, idleMs: now - active });
+      });
+    }
   }
 }

@@ -111,6 +111,7 @@ export class KeelNode {
     }, ports, observer, onFatal);
     this.metadata.onChange = (c) => {
       if (!isGroupOffsetsCommand(c)) this.hostingDirty = true;
+      else this.groups.changed(c);
       this.observer.metadataChanged?.(config.nodeId, this.metadata.version, this.metadata.digest, this.metadata, c);
     };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);

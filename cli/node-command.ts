@@ -1,6 +1,8 @@
 // `keel node start --id N --data-dir DIR --listen HOST:PORT --peers ID=HOST:PORT,... [--advertise HOST:PORT]`:
 // one node process. SIGTERM or SIGINT triggers a controlled shutdown, then the process exits.
 import type { Command } from 'commander';
+import { DEFAULT_GROUP_COORDINATOR_OPTIONS } from '../broker/group-coordinator.ts';
+import type { KeelNodeConfig } from '../broker/keel-node.ts';
 import { startNode } from '../net/node-process.ts';
 import type { LogLevel } from '../net/logger.ts';
 import type { NodeId } from '../raft/types.ts';
@@ -17,6 +19,7 @@ interface NodeStartOptions {
   logFile?: string;
   logLevel: string;
   seed?: string;
+  offsetsRetentionMinutes?: string;
 }
 
 function parsePeers(value: string): Map<NodeId, string> {
@@ -43,6 +46,8 @@ async function nodeStart(o: NodeStartOptions): Promise<void> {
   if (!levels.includes(o.logLevel)) fail(`--log-level must be one of ${levels.join(', ')}`, 2);
   const seed = o.seed === undefined ? undefined : Number(o.seed);
   if (seed !== undefined && !Number.isSafeInteger(seed)) fail('--seed must be an integer', 2);
+  const retentionMinutes = o.offsetsRetentionMinutes === undefined ? undefined : Number(o.offsetsRetentionMinutes);
+  if (retentionMinutes !== undefined && !(Number.isSafeInteger(retentionMinutes) && retentionMinutes > 0)) fail('--offsets-retention-minutes must be a positive integer', 2);
   const r = await startNode({
     id: id as NodeId,
     listen: listen as string,
@@ -52,6 +57,7 @@ async function nodeStart(o: NodeStartOptions): Promise<void> {
     logLevel: o.logLevel as LogLevel,
     ...(o.logFile !== undefined ? { logDestination: o.logFile } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(retentionMinutes !== undefined ? { configure: (c: KeelNodeConfig) => ({ ...c, groups: { ...(c.groups ?? DEFAULT_GROUP_COORDINATOR_OPTIONS), offsetsRetentionMs: retentionMinutes * 60_000 } }) } : {}),
   });
   if (!r.ok) fail(r.error, 1);
   let stopping = false;
@@ -94,5 +100,6 @@ export function addNodeCommands(program: Command): void {
     .option('--log-file <path>', 'write JSON logs to this file (default: standard output, prettified on a terminal)')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--seed <n>', 'seed of the election-jitter randomness (default: random, logged)')
+    .option('--offsets-retention-minutes <n>', 'a consumer group without members that has not committed for this long loses its offsets (Kafka\'s offsets.retention.minutes)', '10080')
     .action(nodeStart);
 }

@@ -37,7 +37,12 @@ export type Command =
    */
   | { readonly type: 'member-heartbeat'; readonly consumerGroup: string; readonly memberId: string; readonly topic: string; readonly topicId: number; readonly owned: readonly number[] }
   /** A member left, or the controller leader found its session lapsed. */
-  | { readonly type: 'leave-group'; readonly consumerGroup: string; readonly memberId: string };
+  | { readonly type: 'leave-group'; readonly consumerGroup: string; readonly memberId: string }
+  /**
+   * The controller leader found a group without members idle for the offsets retention: its offsets go,
+   * unless they changed after metadata version `changedAt` (a commit that raced the expiry) or it has members.
+   */
+  | { readonly type: 'expire-group'; readonly consumerGroup: string; readonly changedAt: number };
 
 export type CommandType = Command['type'];
 
@@ -63,7 +68,7 @@ function isOffsetsShape(d: Record<string, unknown>): boolean {
 
 /** Records that change only consumer groups' offsets or members (nothing any node hosts). */
 export function isGroupOffsetsCommand(c: Command): boolean {
-  return c.type === 'commit-offsets' || c.type === 'reset-offsets' || c.type === 'delete-group' || c.type === 'member-heartbeat' || c.type === 'leave-group';
+  return c.type === 'commit-offsets' || c.type === 'reset-offsets' || c.type === 'delete-group' || c.type === 'member-heartbeat' || c.type === 'leave-group' || c.type === 'expire-group';
 }
 
 /** The command, or undefined if the bytes are not a well-formed command (treated as a no-op). */
@@ -114,6 +119,8 @@ export function decodeCommand(bytes: Uint8Array): Command | undefined {
         && Array.isArray(d['owned']) && (d['owned'] as unknown[]).every(isCount) ? (d as Command) : undefined;
     case 'leave-group':
       return typeof d['consumerGroup'] === 'string' && typeof d['memberId'] === 'string' ? (d as Command) : undefined;
+    case 'expire-group':
+      return typeof d['consumerGroup'] === 'string' && isCount(d['changedAt']) ? (d as Command) : undefined;
     default:
       return undefined;
   }

@@ -54,6 +54,8 @@ export type OffsetRow = readonly [string, string, number, number];
 export class GroupOffsets {
   /** group → topic → partition → offset. */
   private readonly groups = new Map<string, Map<string, Map<number, number>>>();
+  /** group → the metadata version at which its offsets last changed (an expiry is refused if they changed since). */
+  private readonly changedAt = new Map<string, number>();
 
   /**
    * Commits `offsets` of `topic` (which has `partitionCount` partitions): forward only, or, for an
@@ -79,7 +81,18 @@ export class GroupOffsets {
 
   /** Forgets everything `group` committed; false if it had committed nothing. */
   deleteGroup(group: string): boolean {
+    this.changedAt.delete(group);
     return this.groups.delete(group);
+  }
+
+  /** The group's offsets changed at metadata version `version`. */
+  touched(group: string, version: number): void {
+    if (this.groups.has(group)) this.changedAt.set(group, version);
+  }
+
+  /** The metadata version at which the group's offsets last changed (0 if never, or before versions were kept). */
+  changedAtVersion(group: string): number {
+    return this.changedAt.get(group) ?? 0;
   }
 
   /** The group's committed offsets for `topic`, by partition (partitions it never committed are absent). */
@@ -105,8 +118,13 @@ export class GroupOffsets {
   dropTopic(topic: string): void {
     for (const [group, topics] of this.groups) {
       topics.delete(topic);
-      if (topics.size === 0) this.groups.delete(group);
+      if (topics.size === 0) this.deleteGroup(group);
     }
+  }
+
+  /** [group, version] of every group's last change, for snapshots. */
+  changeRows(): [string, number][] {
+    return [...this.changedAt];
   }
 
   rows(): OffsetRow[] {
@@ -117,9 +135,11 @@ export class GroupOffsets {
     return rows;
   }
 
-  restore(rows: readonly OffsetRow[]): void {
+  restore(rows: readonly OffsetRow[], changes: readonly (readonly [string, number])[] = []): void {
     this.groups.clear();
+    this.changedAt.clear();
     for (const [group, topic, partition, offset] of rows) (this.partitionsOf(group, topic, true) as Map<number, number>).set(partition, offset);
+    for (const [group, version] of changes) this.changedAt.set(group, version);
   }
 
   private partitionsOf(group: string, topic: string, create: boolean): Map<number, number> | undefined {

@@ -228,6 +228,12 @@ export class MetadataState {
         if (left) this.changed();
         return ok({ left });
       }
+      case 'expire-group': {
+        const idle = this.groupMembers.count(c.consumerGroup) === 0 && this.groupOffsets.changedAtVersion(c.consumerGroup) === c.changedAt;
+        const expired = idle && this.groupOffsets.deleteGroup(c.consumerGroup);
+        if (expired) this.changed();
+        return ok({ expired });
+      }
     }
   }
 
@@ -266,7 +272,10 @@ export class MetadataState {
     const fenced = memberId === undefined ? this.withoutMembers(group, mode === 'reset' ? 'reset' : 'committed from outside it') : this.memberMayCommit(group, memberId, topic, offsets);
     if (fenced !== null) return fenced;
     const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets, mode);
-    if (moved) this.changed();
+    if (moved) {
+      this.changed();
+      this.groupOffsets.touched(group, this.version);
+    }
     return result;
   }
 
@@ -490,6 +499,7 @@ export class MetadataState {
       nextTopicId: this.nextTopicId,
       nextProducerId: this.nextProducerId,
       groupOffsets: this.groupOffsets.rows(),
+      groupOffsetChanges: this.groupOffsets.changeRows(),
       groupMembers: this.groupMembers.rows(),
     }));
   }
@@ -500,8 +510,9 @@ export class MetadataState {
       requests: [string, RememberedRequest][]; nextGroup: number; nextTopicId: number; nextProducerId: number;
       /** Absent in snapshots taken before consumer groups. */
       groupOffsets?: OffsetRow[];
-      /** Absent in snapshots taken before group membership. */
+      /** Absent in snapshots taken before group membership and expiry. */
       groupMembers?: MemberRow[];
+      groupOffsetChanges?: [string, number][];
     };
     this.version = d.version;
     this.digest = d.digest;
@@ -517,7 +528,7 @@ export class MetadataState {
     this.nextGroup = d.nextGroup;
     this.nextTopicId = d.nextTopicId;
     this.nextProducerId = d.nextProducerId;
-    this.groupOffsets.restore(d.groupOffsets ?? []);
+    this.groupOffsets.restore(d.groupOffsets ?? [], d.groupOffsetChanges ?? []);
     this.groupMembers.restore(d.groupMembers ?? []);
   }
 }

@@ -29,6 +29,7 @@ const EXAMPLES: readonly Command[] = [
   { type: 'member-heartbeat', consumerGroup: 'billing', memberId: 'm-1', topic: 'orders', topicId: 4, owned: [0, 2] },
   { type: 'member-heartbeat', consumerGroup: 'billing', memberId: 'm-2', topic: 'orders', topicId: 4, owned: [] },
   { type: 'leave-group', consumerGroup: 'billing', memberId: 'm-1' },
+  { type: 'expire-group', consumerGroup: 'billing', changedAt: 41 },
 ];
 
 const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).map(nodeId);
@@ -49,11 +50,12 @@ const anyCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('commit-offsets' as const), consumerGroup: fc.string(), topic: fc.string(), topicId: id, offsets: fc.array(fc.record({ partition: fc.integer(), offset: fc.integer() }), { maxLength: 5 }) }),
   fc.record({ type: fc.constant('member-heartbeat' as const), consumerGroup: fc.string(), memberId: fc.string(), topic: fc.string(), topicId: id, owned: fc.array(count, { maxLength: 5 }) }),
   fc.record({ type: fc.constant('leave-group' as const), consumerGroup: fc.string(), memberId: fc.string() }),
+  fc.record({ type: fc.constant('expire-group' as const), consumerGroup: fc.string(), changedAt: count }),
 );
 
 describe('encodeCommand / decodeCommand', () => {
   it('covers every command type in the examples', () => {
-    expect(new Set(EXAMPLES.map((c) => c.type))).toEqual(new Set(['register-broker', 'fence-broker', 'unfence-broker', 'shutdown-broker', 'decommission-broker', 'create-topic', 'delete-topic', 'report-leader', 'reassignment-done', 'init-producer-id', 'commit-offsets', 'member-heartbeat', 'leave-group']));
+    expect(new Set(EXAMPLES.map((c) => c.type))).toEqual(new Set(['register-broker', 'fence-broker', 'unfence-broker', 'shutdown-broker', 'decommission-broker', 'create-topic', 'delete-topic', 'report-leader', 'reassignment-done', 'init-producer-id', 'commit-offsets', 'member-heartbeat', 'leave-group', 'expire-group']));
   });
 
   it.each(EXAMPLES.map((c) => [c.type, c] as const))('round-trips %s', (_type, c) => {
@@ -126,6 +128,7 @@ describe('decodeCommand refuses what is not a command', () => {
     offsets: [null, {}, '1', [null], [{ partition: '0', offset: 1 }], [{ partition: 0 }], [{ offset: 1 }]],
     memberId: [1, null, ['m']],
     owned: [null, {}, '0', [-1], [1.5], ['0']],
+    changedAt: [-1, 1.5, '3', null],
   };
 
   for (const c of EXAMPLES) {

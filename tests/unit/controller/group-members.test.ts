@@ -174,4 +174,25 @@ describe('consumer group membership', () => {
       if (reading.size > 0) expect(all).toEqual(Array.from({ length: count }, (_, p) => p));
     }), { numRuns: 300 });
   });
+
+  it('an idle group without members expires, unless its offsets changed since the leader looked or it has members', () => {
+    const m = withTopic(2);
+    valueOf(commitAs(m, undefined, 0, 3));
+    const seen = m.groupOffsets.changedAtVersion('billing');
+    expect(seen).toBe(m.version);
+    const expire = (changedAt: number): unknown => valueOf(m.applyCommand({ type: 'expire-group', consumerGroup: 'billing', changedAt }));
+    // A commit raced the expiry: the offsets moved after the leader looked.
+    valueOf(commitAs(m, undefined, 1, 4));
+    expect(expire(seen)).toEqual({ expired: false });
+    // A member joined meanwhile.
+    assigned(m, 'a', []);
+    expect(expire(m.groupOffsets.changedAtVersion('billing'))).toEqual({ expired: false });
+    valueOf(m.applyCommand(leave('a')));
+    const copy = new MetadataState();
+    copy.restore(m.snapshot(), index(m.appliedIndex));
+    expect(copy.groupOffsets.changedAtVersion('billing')).toBe(m.groupOffsets.changedAtVersion('billing'));
+    expect(expire(m.groupOffsets.changedAtVersion('billing'))).toEqual({ expired: true });
+    expect(m.groupIds()).toEqual([]);
+    expect(m.committedOffsets('billing', 'orders')).toEqual([]);
+  });
 });
