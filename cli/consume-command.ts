@@ -1,10 +1,12 @@
 // `keel consume TOPIC [--from-beginning] [--partition P --offset O] [--group G] [--max N]`: prints committed
 // records as they come, from every partition (or one), values (with their keys with --print-key, or JSON
-// lines with --json), until --max records or until interrupted. With --group it starts where the group's
-// committed offsets say and commits what it printed (every second while records flow, and on the way out),
-// so the next run with the group resumes after it (at least once: a record printed just before a crash is
-// printed again). With --timeout it also stops once no record has come for that long (as Kafka's console
-// consumer's --timeout-ms). An --offset outside the partition's log starts at its nearest end, with a note.
+// lines with --json), until --max records or until interrupted. With --group it joins the group, reads the
+// partitions the group gives it (consumers of one group split the topic's partitions), starts where the
+// group's committed offsets say and commits what it printed (every second while records flow, when it
+// hands a partition over, and on the way out), so the next reader resumes after it (at least once: a
+// record printed just before a crash is printed again). With --timeout it also stops once no record has
+// come for that long (as Kafka's console consumer's --timeout-ms). An --offset outside the partition's log
+// starts at its nearest end, with a note.
 import type { Command } from 'commander';
 import { clientOptions, nonNegativeInt, positiveInt, positiveSeconds, withClient, type ClientOptions } from './client-command.ts';
 import { fail } from './output.ts';
@@ -21,7 +23,7 @@ export function addConsumeCommand(program: Command): void {
     .option('--partition <p>', 'read only this partition')
     .option('--offset <o>', 'start at this offset (with --partition)')
     .option('--max <n>', 'stop after this many records')
-    .option('--group <group>', 'consumer group: start at its committed offsets (else as --from-beginning says) and commit progress')
+    .option('--group <group>', 'consumer group: share the topic\'s partitions with the group\'s other consumers, start at its committed offsets (else as --from-beginning says) and commit progress')
     .option('--print-key', 'print each record as KEY<tab>VALUE ("null" for no key), as Kafka\'s print.key')
     .action((topic: string, o: ConsumeOptions) => withClient(o, async (c) => {
       const partition = nonNegativeInt(o.partition, 'partition');

@@ -261,13 +261,15 @@ export const SCENARIOS: readonly Scenario[] = [
     arbitrary: (t) => fc.record({
       network: fc.oneof(fc.constant(CALM_NETWORK), flakyNetwork),
       disk: crashyDisk,
-      kinds: fc.subarray(['crash', 'corrupt', 'pause', 'partition', 'isolate', 'one-way', 'clog', 'crash-after-reply', 'membership'] as const, { minLength: 1 }),
+      kinds: fc.subarray(['crash', 'corrupt', 'wipe', 'pause', 'partition', 'isolate', 'one-way', 'clog', 'crash-after-reply', 'membership'] as const, { minLength: 1 }),
     }).chain(({ network, disk, kinds }) => {
       // 'membership': five nodes of which three vote, and one or two membership changes among the faults.
       const spares = kinds.includes('membership');
       const n = spares ? 5 : 3;
-      // 'corrupt': a crash after which a stored record of the node is corrupted (only on the fixed minority that may be).
-      const byKind = { crash: crash(n, t, { inFlight: true }), corrupt: crash(n, t, { corrupt: true }), pause: fc.oneof(pause(n, t, false), pause(n, t, true)), partition: partition(n, t), isolate: isolate(n, t), 'one-way': oneWay(n, t), clog: clog(n, t), 'crash-after-reply': crashAfterReply(t) };
+      // 'corrupt': a crash after which a stored record of the node is corrupted; 'wipe': after which it
+      // restarts on an empty disk (both only on the fixed minority that may lose data; the bare Raft
+      // system gets a plain crash for a wipe).
+      const byKind = { crash: crash(n, t, { inFlight: true }), corrupt: crash(n, t, { corrupt: true }), wipe: crash(n, t, { wipe: true }), pause: fc.oneof(pause(n, t, false), pause(n, t, true)), partition: partition(n, t), isolate: isolate(n, t), 'one-way': oneWay(n, t), clog: clog(n, t), 'crash-after-reply': crashAfterReply(t) };
       const faultKinds = kinds.filter((k) => k !== 'membership');
       const faults = faultKinds.length === 0 ? fc.constant([]) : fc.array(fc.oneof(...faultKinds.map((k) => byKind[k])), { minLength: 1, maxLength: 10 });
       const changes = spares ? fc.array(membershipChange(t), { minLength: 1, maxLength: 2 }) : fc.constant([]);

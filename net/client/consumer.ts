@@ -5,7 +5,8 @@
 // partition is tailed on its own Subscribe stream and records come as they commit, partitions
 // interleaved (following all of them, partitions added to the topic meanwhile are found and read too).
 // One partition's records always come in offset order. As a group, the reader commits what it processed
-// (group-progress.ts).
+// (group-progress.ts); following every partition as a group, it is a member of the group and reads only
+// the partitions the group gives it (member-reader.ts).
 import { sleep, type ClientEnv, type TimerHandle } from './env.ts';
 import { invalidRequest, KeelError } from './errors.ts';
 import { GroupMembership, type MembershipHost } from './group-membership.ts';
@@ -45,7 +46,10 @@ export interface ReadOptions {
   readonly follow?: boolean;
   /** Per fetch, or per batch a followed partition's stream sends (default 1 MiB). */
   readonly fetchBytesMax?: number;
-  /** Read as this consumer group: start at its committed offsets and commit what was processed. */
+  /**
+   * Read as this consumer group: start at its committed offsets and commit what was processed. Following
+   * every partition, the reader joins the group and reads only its share of the partitions.
+   */
   readonly group?: string;
   /**
    * With a group: commit progress this often while records flow (default 5,000, Kafka's
