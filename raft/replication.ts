@@ -171,6 +171,10 @@ function refuseUnlessLeader(r: Raft): ProposeResult | null {
 export function propose(r: Raft, datas: readonly Uint8Array[]): ProposeResult {
   const refused = refuseUnlessLeader(r);
   if (refused !== null) return refused;
+  // A leader on its way out (in the joint configuration's outgoing half only) steps down once the joint
+  // configuration is left: an entry it took now would be committed, if at all, by its successor, and its
+  // proposer would never learn the outcome. Refused, nothing appended: the client retries elsewhere.
+  if (r.tracker.isJoint() && !r.tracker.config.voters.incoming.has(r.id)) return { ok: false, code: 'NOT_LEADER', leader: NONE };
   const index = r.appendEntries(datas.map((data) => ({ type: 'normal' as const, data })));
   if (index === undefined) return { ok: false, code: 'UNCOMMITTED_LIMIT', leader: r.id };
   return { ok: true, index, term: r.term };
