@@ -154,7 +154,14 @@ export class Consumer {
     const membership = new GroupMembership(this.host, group, topic, info.id, this.host.env.requestId());
     const progress = await GroupProgress.start(this.host, group, topic, info.id, { intervalMs: options.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS_DEFAULT, onCommitError, memberId: membership.memberId });
     const reader = new MemberReader(this.host, topic, membership, progress, { from, maxBytes: options.fetchBytesMax ?? FETCH_BYTES_DEFAULT, onCommitError });
-    await reader.join();
+    try {
+      await reader.join();
+    } catch (e) {
+      // It may have joined before failing (its first share's offsets could not be read): leave, so the
+      // group does not wait a session for it.
+      await membership.leave();
+      throw e;
+    }
     return { cursors: [], progress, member: { reader, membership } };
   }
 
