@@ -229,8 +229,8 @@ export class KeelClient {
 
   /**
    * Sets a consumer group's offsets of a topic to exactly `offsets`, backwards too: an operator's reset
-   * (stop the group's consumers first, or their next commits move the offsets forward again). Applied at
-   * most once, however often it is retried. Returns the offsets after it.
+   * (NON_EMPTY_GROUP while the group has members: stop its consumers first). Applied at most once, however
+   * often it is retried. Returns the offsets after it.
    */
   resetOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>, options: { readonly topicId?: number } = {}): Promise<Map<number, number>> {
     const requestId = this.env.requestId();
@@ -253,7 +253,7 @@ export class KeelClient {
     return (await this.adminCall('DeleteGroup', { requestId: this.env.requestId(), groupId: group })).deleted;
   }
 
-  /** Consumer groups with committed offsets, in name order (a group exists once it committed). */
+  /** Consumer groups with committed offsets or members, in name order. */
   async listGroups(options: { readonly consistency?: Consistency } = {}): Promise<string[]> {
     const r = await this.adminCall('ListGroups', { consistency: CONSISTENCY_WIRE[options.consistency ?? 'linearizable'] });
     return [...r.groupIds];
