@@ -110,6 +110,20 @@ describe('a three-node cluster of real processes', () => {
     expect(await recordCount()).toBe(RECORDS);
   }, 120_000);
 
+  /** One record to a partition, retried for up to 30 s while its group elects a leader. */
+  async function produceOne(value: string, partition: number): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await client.produce('it-orders', [{ value }], { partition });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
   async function recordCount(): Promise<number> {
     let total = 0;
     for (const p of (await client.describeTopic('it-orders')).partitions) {
@@ -130,16 +144,7 @@ describe('a three-node cluster of real processes', () => {
     const other = cluster.nodes[0] as (typeof cluster.nodes)[number];
     await cluster.stopNode(other.id, 10_000);
     await cluster.waitUntilReady(60_000);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await client.produce('it-orders', [{ value: 'after-wipe' }], { partition: 0 });
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    await produceOne('after-wipe', 0);
     expect(await recordCount()).toBe(RECORDS + 1);
     cluster.start(other.id);
     await cluster.waitUntilReady(60_000);
@@ -166,16 +171,7 @@ describe('a three-node cluster of real processes', () => {
     await cluster.stopNode(other.id, 10_000);
     await cluster.waitUntilReady(60_000);
     const partition = (await client.describeTopic('it-orders')).partitions.find((p) => p.group === group)?.partition ?? 0;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await client.produce('it-orders', [{ value: 'after-repair' }], { partition });
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    await produceOne('after-repair', partition);
     expect(await recordCount()).toBe(RECORDS + 2);
     cluster.start(other.id);
     await cluster.waitUntilReady(60_000);

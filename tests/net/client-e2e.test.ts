@@ -5,7 +5,7 @@
 // runs and follows it, committing as it goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeelClient, KeelError, type SendResult } from '../../net/client/keel-client.ts';
-import { createCluster, type TestCluster } from './cluster-helpers.ts';
+import { createCluster, waitUntilReady, type TestCluster } from './cluster-helpers.ts';
 
 const RECORDS = 2_000;
 const TOPIC = 'e2e-orders';
@@ -21,14 +21,7 @@ beforeAll(async () => {
   for (const id of cluster.ids) await cluster.start(id);
   const peers = cluster.addresses;
   client = new KeelClient({ bootstrap: [...peers.values()], requestTimeoutMs: 5_000 });
-  // Ready: every node answers, has a controller leader and sees three unfenced brokers.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const statuses = await Promise.all([...peers.values()].map((a) => client.clusterStatus(a).catch(() => null)));
-    if (statuses.every((s) => s !== null && s.ready && s.brokers.length === 3 && s.brokers.every((b) => !b.fenced))) break;
-    if (Date.now() > deadline) throw new Error(`cluster not ready: ${JSON.stringify(statuses.map((s) => s?.readyReason ?? 'no answer'))}`);
-    await sleep(100);
-  }
+  await waitUntilReady(client, peers.values());
 });
 
 afterAll(async () => {

@@ -75,6 +75,17 @@ export async function createCluster(size = 3, extra: Partial<NodeProcessOptions>
   };
 }
 
+/** Waits until every node answers, has a controller leader and sees `brokers` unfenced brokers. */
+export async function waitUntilReady(client: { clusterStatus(address: string): Promise<{ ready: boolean; readyReason: string; brokers: readonly { fenced: boolean }[] }> }, addresses: Iterable<string>, brokers = 3): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const statuses = await Promise.all([...addresses].map((a) => client.clusterStatus(a).catch(() => null)));
+    if (statuses.every((s) => s !== null && s.ready && s.brokers.length === brokers && s.brokers.every((b) => !b.fenced))) return;
+    if (Date.now() > deadline) throw new Error(`cluster not ready: ${JSON.stringify(statuses.map((s) => s?.readyReason ?? 'no answer'))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 // ---- clients -------------------------------------------------------------------------------------
 
 const KeelClientCtor = grpc.makeGenericClientConstructor(KEEL_SERVICE_DEFINITION, 'Keel');

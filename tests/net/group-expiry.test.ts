@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GROUP_COORDINATOR_OPTIONS } from '../../broker/group-coordinator.ts';
 import { KeelClient } from '../../net/client/keel-client.ts';
-import { createCluster, fastConfig, type TestCluster } from './cluster-helpers.ts';
+import { createCluster, fastConfig, waitUntilReady, type TestCluster } from './cluster-helpers.ts';
 
 const RETENTION_MS = 1_500;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,13 +17,7 @@ beforeAll(async () => {
   cluster = await createCluster(3, { configure: (c) => ({ ...fastConfig(c), groups: { ...DEFAULT_GROUP_COORDINATOR_OPTIONS, offsetsRetentionMs: RETENTION_MS } }) });
   for (const id of cluster.ids) await cluster.start(id);
   client = new KeelClient({ bootstrap: [...cluster.addresses.values()], requestTimeoutMs: 5_000 });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const statuses = await Promise.all([...cluster.addresses.values()].map((a) => client.clusterStatus(a).catch(() => null)));
-    if (statuses.every((s) => s !== null && s.ready && s.brokers.length === 3)) break;
-    if (Date.now() > deadline) throw new Error('cluster not ready');
-    await sleep(100);
-  }
+  await waitUntilReady(client, cluster.addresses.values());
 });
 
 afterAll(async () => {
