@@ -92,51 +92,20 @@ export class GroupMembers {
   heartbeat(group: string, memberId: string, topic: string, partitionCount: number, reported: readonly number[]): { changed: boolean; result: AdminResult<MemberAssignment> } {
     const bad = validateMemberId(memberId);
     if (bad !== null) return { changed: false, result: adminError('INVALID_REQUEST', bad) };
-    let members = this.groups.get(group);
-    if (members === undefined) {
-      members = new Map();
-      this.groups.set(group, members);
-    }
-    let m = members.get(memberId);
     // A member that claims partitions but is unknown was removed (its session lapsed): it must let go of
     // everything and join afresh, reading from the group's committed offsets, not carry on where it was.
-    if (m === undefined && reported.length > 0) {
-      if (members.size === 0) this.groups.delete(group);
+    if (this.groups.get(group)?.has(memberId) !== true && reported.length > 0) {
       return { changed: false, result: adminError('UNKNOWN_MEMBER', `group "${group}" has no member ${memberId} (its session lapsed, or it left); join again owning nothing`) };
     }
-    let changed = false;
-    if (m === undefined || m.topic !== topic) {
-      m = { topic, owned: new Set() };
-      members.set(memberId, m);
-      changed = true;
-    }
-    const still = new Set(reported);
-    for (const p of [...m.owned]) {
-      if (!still.has(p) || p >= partitionCount) {
-        m.owned.delete(p);
-        changed = true;
-      }
-    }
-    const target = this.targetOf(group, topic, partitionCount);
-    const ownedByOthers = this.ownedByOthers(group, memberId, topic);
-    for (const p of target.get(memberId) ?? []) {
-      if (!m.owned.has(p) && this.free(p, ownedByOthers)) {
-        m.owned.add(p);
-        changed = true;
-      }
-    }
-    return { changed, result: ok(this.assignmentOf(group, memberId, partitionCount, target, ownedByOthers)) };
+    const plan = this.plan(group, memberId, topic, partitionCount, reported);
+    if (plan.changed) this.membersOf(group).set(memberId, { topic, owned: plan.owned });
+    return { changed: plan.changed, result: ok(plan.assignment) };
   }
 
-  /** What a heartbeat reporting exactly what the member owns would answer, without changing anything; undefined if it would change the image. */
+  /** What a heartbeat would answer, if it changes nothing (the leader then writes nothing); undefined if it would change the image. */
   steady(group: string, memberId: string, topic: string, partitionCount: number, reported: readonly number[]): MemberAssignment | undefined {
-    const m = this.groups.get(group)?.get(memberId);
-    if (m === undefined || m.topic !== topic) return undefined;
-    if (reported.length !== m.owned.size || !reported.every((p) => m.owned.has(p) && p < partitionCount)) return undefined;
-    const target = this.targetOf(group, topic, partitionCount);
-    const ownedByOthers = this.ownedByOthers(group, memberId, topic);
-    if ((target.get(memberId) ?? []).some((p) => !m.owned.has(p) && this.free(p, ownedByOthers))) return undefined;
-    return this.assignmentOf(group, memberId, partitionCount, target, ownedByOthers);
+    const plan = this.plan(group, memberId, topic, partitionCount, reported);
+    return plan.changed ? undefined : plan.assignment;
   }
 
   /** Removes a member (it left, or its session lapsed): what it owned is free for the others. */
@@ -183,39 +152,58 @@ export class GroupMembers {
 
   restore(rows: readonly MemberRow[]): void {
     this.groups.clear();
-    for (const [group, memberId, topic, owned] of rows) {
-      let members = this.groups.get(group);
-      if (members === undefined) {
-        members = new Map();
-        this.groups.set(group, members);
-      }
-      members.set(memberId, { topic, owned: new Set(owned) });
-    }
+    for (const [group, memberId, topic, owned] of rows) this.membersOf(group).set(memberId, { topic, owned: new Set(owned) });
   }
 
-  private free(partition: number, ownedByOthers: ReadonlySet<number>): boolean {
-    return this.handOverWithoutRelease || !ownedByOthers.has(partition);
-  }
-
-  private targetOf(group: string, topic: string, partitionCount: number): Map<string, number[]> {
-    const readers = new Map<string, ReadonlySet<number>>();
-    for (const [id, m] of this.groups.get(group) ?? []) if (m.topic === topic) readers.set(id, m.owned);
+  /** The target assignment of a topic's readers (a method, so that a test can make a group that hands out nothing). */
+  private targetOf(readers: ReadonlyMap<string, ReadonlySet<number>>, partitionCount: number): Map<string, number[]> {
     return targetAssignment(readers, partitionCount);
   }
 
-  private ownedByOthers(group: string, memberId: string, topic: string): Set<number> {
-    const others = new Set<number>();
-    for (const [id, m] of this.groups.get(group) ?? []) if (id !== memberId && m.topic === topic) for (const p of m.owned) others.add(p);
-    return others;
+  private membersOf(group: string): Map<string, Member> {
+    let members = this.groups.get(group);
+    if (members === undefined) {
+      members = new Map();
+      this.groups.set(group, members);
+    }
+    return members;
   }
 
-  private assignmentOf(group: string, memberId: string, partitionCount: number, target: Map<string, number[]>, ownedByOthers: ReadonlySet<number>): MemberAssignment {
-    const m = this.groups.get(group)?.get(memberId) as Member;
-    const mine = target.get(memberId) ?? [];
+  /**
+   * What a heartbeat makes of the member, without changing anything: it keeps what it owns and still
+   * reports (a new member, or one that switched topic, owns nothing), the target share is computed with
+   * that, and the partitions of its share no other member owns are added.
+   */
+  private plan(group: string, memberId: string, topic: string, partitionCount: number, reported: readonly number[]): { owned: Set<number>; assignment: MemberAssignment; changed: boolean } {
+    const members = this.groups.get(group);
+    const m = members?.get(memberId);
+    const still = new Set(reported);
+    const owned = new Set(m === undefined || m.topic !== topic ? [] : [...m.owned].filter((p) => still.has(p) && p < partitionCount));
+    const readers = new Map<string, ReadonlySet<number>>();
+    const ownedByOthers = new Set<number>();
+    for (const [id, x] of members ?? []) {
+      if (id === memberId || x.topic !== topic) continue;
+      readers.set(id, x.owned);
+      for (const p of x.owned) ownedByOthers.add(p);
+    }
+    // Letting go is a change even if the same partition is given back at once (the member's report says
+    // it stopped reading it).
+    let changed = m === undefined || m.topic !== topic || owned.size !== m.owned.size;
+    readers.set(memberId, owned);
+    const mine = this.targetOf(readers, partitionCount).get(memberId) ?? [];
+    for (const p of mine) {
+      if (owned.has(p) || (!this.handOverWithoutRelease && ownedByOthers.has(p))) continue;
+      owned.add(p);
+      changed = true;
+    }
     return {
-      assigned: mine.filter((p) => m.owned.has(p) && p < partitionCount),
-      pending: mine.filter((p) => !m.owned.has(p) && ownedByOthers.has(p)),
-      members: this.count(group),
+      owned,
+      changed,
+      assignment: {
+        assigned: mine.filter((p) => owned.has(p)),
+        pending: mine.filter((p) => !owned.has(p) && ownedByOthers.has(p)),
+        members: (members?.size ?? 0) + (m === undefined ? 1 : 0),
+      },
     };
   }
 }
