@@ -76,16 +76,12 @@ export class NodeHost {
       const replaced = readReplacement(records);
       this.fences = replaced.fences;
       this.replacedGroupsBelow = replaced.groupsBelow;
-      const repairs = new Map<GroupId, Term>();
+      const repairs = new Map<GroupId, { readonly fence: Term; readonly reason: string }>();
       for (const rec of recoverGroups(records).values()) {
         if (!rec.ok) {
           const fence = this.repairFence(rec);
-          this.steppedAside.set(rec.group, rec.reason);
-          if (fence !== undefined) repairs.set(rec.group, fence);
-          else {
-            this.ports.logger.error('group replica steps aside: stored state is corrupt', { group: rec.group, reason: rec.reason });
-            this.observer.stepAside?.(this.nodeId, rec.group, rec.reason);
-          }
+          if (fence === undefined) this.stepAside(rec.group, `stored state is corrupt: ${rec.reason}`);
+          else repairs.set(rec.group, { fence, reason: rec.reason });
           continue;
         }
         if (rec.repairedCopies > 0) this.ports.logger.warn('one hard-state copy was corrupt; used the other', { group: rec.group });
@@ -109,6 +105,13 @@ export class NodeHost {
     });
   }
 
+  /** The group's replica does not run on this node (its records are lost or untrustworthy). */
+  stepAside(group: GroupId, reason: string, fields: Readonly<Record<string, unknown>> = {}): void {
+    this.steppedAside.set(group, reason);
+    this.ports.logger.error('group replica steps aside', { ...fields, group, reason });
+    this.observer.stepAside?.(this.nodeId, group, reason);
+  }
+
   /**
    * The fence under which a group whose stored state is corrupt can rejoin empty, or undefined if it
    * cannot. Its intact hard state says the replica voted and acknowledged in no term past the stored one,
@@ -126,12 +129,14 @@ export class NodeHost {
    * before the group caught up must not let it start unfenced), then each replica starts with an empty
    * log and is caught up by its leader (a snapshot, then appends).
    */
-  private repair(repairs: ReadonlyMap<GroupId, Term>): void {
+  private repair(repairs: ReadonlyMap<GroupId, { readonly fence: Term; readonly reason: string }>): void {
     const ops: WriteOp[] = [];
-    for (const [group, fence] of repairs) {
+    for (const [group, { fence, reason }] of repairs) {
+      // Held off (partition hosting leaves it alone) until its records are gone.
+      this.steppedAside.set(group, `being repaired: ${reason}`);
       if (this.config.plantedBugs?.repairWithoutFence !== true) this.fences.set(group, Math.max(this.fences.get(group) ?? 0, fence) as Term);
       ops.push({ type: 'delRange', gte: groupPrefix(group), lt: groupPrefixEnd(group) });
-      this.ports.logger.error('group replica rejoins empty: its stored state is corrupt', { group, reason: this.steppedAside.get(group), fenceTerm: fence });
+      this.ports.logger.error('group replica rejoins empty: its stored state is corrupt', { group, reason, fenceTerm: fence });
     }
     ops.push(fencesOp(this.fences));
     this.driver.queueWrite(ops, () => {

@@ -59,10 +59,7 @@ export class PartitionHosting {
     if (group < this.host.replacedGroupsBelow && p.replicas.length === 1) {
       // Its only replica was on this node's replaced disk: the records are gone. Created anew it would
       // start again at offset 0 under the same name, a silent loss; it steps aside instead, as a corrupt one.
-      const reason = 'the only replica was on a replaced disk: its records are lost';
-      this.host.steppedAside.set(group, reason);
-      this.host.ports.logger.error('partition replica steps aside', { topic: p.topic, partition: p.partition, group, reason });
-      this.host.observer.stepAside?.(this.nodeId, group, reason);
+      this.host.stepAside(group, 'the only replica was on a replaced disk: its records are lost', { topic: p.topic, partition: p.partition });
       return;
     }
     if (p.initialReplicas.includes(this.nodeId) && !this.tombstones.has(group)) {
