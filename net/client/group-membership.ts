@@ -49,6 +49,8 @@ const SESSION_MS_DEFAULT = 10_000;
 const SESSION_MARGIN_HEARTBEATS = 2;
 /** After letting go of partitions, the next heartbeat goes this soon (their new owner is waiting). */
 const RELEASE_REPORT_MS = 20;
+/** While partitions of its share are still another member's, the next heartbeat goes at most this late. */
+const PENDING_POLL_MS = 200;
 
 export class GroupMembership {
   /** Partitions this member reads now. */
@@ -110,7 +112,7 @@ export class GroupMembership {
     this.lastAnswerMs = now;
     this.heartbeatMs = answer.heartbeatIntervalMs > 0 ? answer.heartbeatIntervalMs : HEARTBEAT_MS_DEFAULT;
     this.sessionMs = answer.sessionTimeoutMs > 0 ? answer.sessionTimeoutMs : SESSION_MS_DEFAULT;
-    this.nextBeatMs = now + (answer.pending.length > 0 ? Math.min(this.heartbeatMs, 200) : this.heartbeatMs);
+    this.nextBeatMs = now + (answer.pending.length > 0 ? Math.min(this.heartbeatMs, PENDING_POLL_MS) : this.heartbeatMs);
     const assigned = new Set(answer.assigned);
     return {
       gained: [...assigned].filter((p) => !this.held.has(p)).sort((a, b) => a - b),
