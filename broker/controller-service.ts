@@ -5,7 +5,8 @@
 import { encodeCommand, decodeCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
 import type { PartitionOffset } from '../controller/group-offsets.ts';
-import type { GroupDescription, MetadataState, TopicDescription } from '../controller/metadata.ts';
+import type { GroupDescription } from '../controller/consumer-groups.ts';
+import type { MetadataState, TopicDescription } from '../controller/metadata.ts';
 import { NONE, type NodeId } from '../raft/types.ts';
 import type { Driver } from './driver.ts';
 import type { Clock, Logger } from './ports.ts';

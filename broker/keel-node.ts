@@ -4,7 +4,8 @@
 import { isGroupOffsetsCommand, type Command } from '../controller/commands.ts';
 import { adminError, type AdminResult } from '../controller/errors.ts';
 import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
-import { MetadataState, type GroupDescription, type TopicDescription } from '../controller/metadata.ts';
+import type { GroupDescription } from '../controller/consumer-groups.ts';
+import { MetadataState, type TopicDescription } from '../controller/metadata.ts';
 import { PARTITION_REPLICAS_PER_BROKER_MAX } from '../controller/topic-config.ts';
 import type { NodeId } from '../raft/types.ts';
 import { admissionAnswer, admit } from './admission.ts';

@@ -4,8 +4,9 @@
 import type { Entry, Index, NodeId } from '../raft/types.ts';
 import { decodeCommand, type Command, type GroupId } from './commands.ts';
 import { adminError, ok, type AdminError, type AdminResult } from './errors.ts';
-import { GroupMembers, type MemberAssignment, type MemberDescription, type MemberRow } from './group-members.ts';
-import { GroupOffsets, validateGroupId, type GroupTopicOffsets, type OffsetRow, type PartitionOffset } from './group-offsets.ts';
+import { ConsumerGroups, type GroupDescription } from './consumer-groups.ts';
+import type { GroupMembers, MemberAssignment, MemberRow } from './group-members.ts';
+import type { GroupOffsets, OffsetRow, PartitionOffset } from './group-offsets.ts';
 import { placePartitions, replacementFor, type BrokerLoad } from './placement.ts';
 import { resolveTopicConfig, topicNameCollisionKey, unknownConfig, validatePartitions, validateReplicationFactor, validateTopicName, type TopicConfig } from './topic-config.ts';
 
@@ -63,12 +64,6 @@ export interface TopicDescription {
   readonly partitions: readonly PartitionDescription[];
 }
 
-/** A consumer group as `keel group describe` shows it. */
-export interface GroupDescription {
-  readonly topics: readonly GroupTopicOffsets[];
-  readonly members: readonly MemberDescription[];
-}
-
 export type ApplyResult = AdminResult<unknown>;
 
 /** Results of recent request ids, so a retried request returns the first answer instead of applying twice. */
@@ -100,10 +95,23 @@ export class MetadataState {
   readonly brokers = new Map<NodeId, BrokerRecord>();
   readonly topics = new Map<string, TopicRecord>();
   readonly partitions = new Map<GroupId, PartitionRecord>();
-  /** Committed consumer-group offsets. */
-  readonly groupOffsets = new GroupOffsets();
-  /** Consumer-group members and the partitions they own. */
-  readonly groupMembers = new GroupMembers();
+  /** Consumer groups: committed offsets and members. */
+  readonly groups = new ConsumerGroups({
+    topic: (name) => {
+      const t = this.topics.get(name);
+      return t === undefined ? undefined : { id: t.id, partitions: t.groups.length };
+    },
+    changed: () => {
+      this.changed();
+      return this.version;
+    },
+  });
+  get groupOffsets(): GroupOffsets {
+    return this.groups.offsets;
+  }
+  get groupMembers(): GroupMembers {
+    return this.groups.members;
+  }
   private readonly requests = new Map<string, RememberedRequest>();
   private nextGroup = FIRST_PARTITION_GROUP;
 
@@ -209,82 +217,13 @@ export class MetadataState {
         this.changed();
         return ok({ producerId: this.nextProducerId++, producerEpoch: 0 });
       case 'commit-offsets':
-        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'forward', c.memberId);
       case 'reset-offsets':
-        return this.commitOffsets(c.consumerGroup, c.topic, c.topicId, c.offsets, 'reset');
-      case 'delete-group': {
-        const invalid = validateGroupId(c.consumerGroup);
-        if (invalid !== null) return adminError('INVALID_GROUP', invalid);
-        const busy = this.withoutMembers(c.consumerGroup, 'deleted');
-        if (busy !== null) return busy;
-        const deleted = this.groupOffsets.deleteGroup(c.consumerGroup);
-        if (deleted) this.changed();
-        return ok({ deleted });
-      }
+      case 'delete-group':
       case 'member-heartbeat':
-        return this.memberHeartbeat(c.consumerGroup, c.memberId, c.topic, c.topicId, c.owned);
-      case 'leave-group': {
-        const left = this.groupMembers.leave(c.consumerGroup, c.memberId);
-        if (left) this.changed();
-        return ok({ left });
-      }
-      case 'expire-group': {
-        const idle = this.groupMembers.count(c.consumerGroup) === 0 && this.groupOffsets.changedAtVersion(c.consumerGroup) === c.changedAt;
-        const expired = idle && this.groupOffsets.deleteGroup(c.consumerGroup);
-        if (expired) this.changed();
-        return ok({ expired });
-      }
+      case 'leave-group':
+      case 'expire-group':
+        return this.groups.apply(c);
     }
-  }
-
-  /** NON_EMPTY_GROUP if `group` has members (an operator must stop them before its offsets are `what`). */
-  private withoutMembers(group: string, what: string): ApplyResult | null {
-    const members = this.groupMembers.count(group);
-    if (members === 0) return null;
-    return adminError('NON_EMPTY_GROUP', `group "${group}" has ${members} active member${members === 1 ? '' : 's'}; stop its consumers before its offsets are ${what}`);
-  }
-
-  private memberHeartbeat(group: string, memberId: string, topic: string, topicId: number, owned: readonly number[]): AdminResult<MemberAssignment> {
-    const invalid = validateGroupId(group);
-    if (invalid !== null) return adminError('INVALID_GROUP', invalid);
-    const t = this.topics.get(topic);
-    if (t === undefined || t.id !== topicId) return adminError('UNKNOWN_TOPIC', `topic "${topic}"${t === undefined ? '' : ` with id ${topicId}`} does not exist`);
-    const { changed, result } = this.groupMembers.heartbeat(group, memberId, topic, t.groups.length, owned);
-    if (changed) this.changed();
-    return result;
-  }
-
-  /** What a heartbeat reporting exactly what the member owns answers, if it changes nothing (the leader then writes nothing). */
-  steadyMember(group: string, memberId: string, topic: string, topicId: number, owned: readonly number[]): MemberAssignment | undefined {
-    const t = this.topics.get(topic);
-    if (t === undefined || t.id !== topicId) return undefined;
-    return this.groupMembers.steady(group, memberId, topic, t.groups.length, owned);
-  }
-
-  /**
-   * The topic id pins the commit to the topic the group read: a commit delayed past the topic's deletion
-   * must not land on a topic created again under the same name (its offsets mean nothing there).
-   */
-  private commitOffsets(group: string, topic: string, topicId: number, offsets: readonly PartitionOffset[], mode: 'forward' | 'reset', memberId?: string): ApplyResult {
-    const t = this.topics.get(topic);
-    if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${topic}" does not exist`);
-    if (t.id !== topicId) return adminError('UNKNOWN_TOPIC', `topic "${topic}" with id ${topicId} was deleted (the topic of that name now has id ${t.id})`);
-    const fenced = memberId === undefined ? this.withoutMembers(group, mode === 'reset' ? 'reset' : 'committed from outside it') : this.memberMayCommit(group, memberId, topic, offsets);
-    if (fenced !== null) return fenced;
-    const { moved, result } = this.groupOffsets.commit(group, topic, t.groups.length, offsets, mode);
-    if (moved) {
-      this.changed();
-      this.groupOffsets.touched(group, this.version);
-    }
-    return result;
-  }
-
-  /** A member commits only partitions it owns: one that lost a partition cannot move its successor's offset. */
-  private memberMayCommit(group: string, memberId: string, topic: string, offsets: readonly PartitionOffset[]): ApplyResult | null {
-    const owns = this.groupMembers.owns(group, memberId, topic, offsets.map((o) => o.partition));
-    if (owns === 'yes') return null;
-    if (owns === 'unknown-member') return adminError('UNKNOWN_MEMBER', `group "${group}" has no member ${memberId.slice(0, 64)} (it left, or its session lapsed); join again`);
-    return adminError('FENCED_MEMBER', `member ${memberId.slice(0, 64)} of group "${group}" does not own ${topic}/${owns} (it was given to another member)`);
   }
 
   private registerBroker(id: NodeId, address: string, incarnation: number): ApplyResult {
@@ -393,8 +332,7 @@ export class MetadataState {
     if (t === undefined) return adminError('UNKNOWN_TOPIC', `topic "${name}" does not exist`);
     for (const g of t.groups) this.partitions.delete(g);
     this.topics.delete(name);
-    this.groupOffsets.dropTopic(name);
-    this.groupMembers.dropTopic(name);
+    this.groups.dropTopic(name);
     this.changed();
     return ok({ deleted: name });
   }
@@ -472,12 +410,17 @@ export class MetadataState {
 
   /** Consumer groups with committed offsets or members, in name order. */
   groupIds(): string[] {
-    return [...new Set([...this.groupOffsets.groupIds(), ...this.groupMembers.groupIds()])].sort();
+    return this.groups.groupIds();
   }
 
   /** Everything a consumer group committed, by topic, and its members. */
   describeGroup(group: string): GroupDescription {
-    return { topics: this.groupOffsets.ofGroup(group), members: this.groupMembers.describe(group) };
+    return this.groups.describe(group);
+  }
+
+  /** What a heartbeat reporting exactly what the member owns answers, if it changes nothing (the leader then writes nothing). */
+  steadyMember(group: string, memberId: string, topic: string, topicId: number, owned: readonly number[]): MemberAssignment | undefined {
+    return this.groups.steadyMember(group, memberId, topic, topicId, owned);
   }
 
   /** Partitions with a replica on `node` now or once a reassignment completes. */

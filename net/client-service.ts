@@ -14,7 +14,8 @@ import type { FetchResponse, ProduceResponse } from '../broker/partition/partiti
 import { SILENT, type Logger } from '../broker/ports.ts';
 import type { HeartbeatAnswer } from '../broker/group-coordinator.ts';
 import type { CommitOffsetsResult, PartitionOffset } from '../controller/group-offsets.ts';
-import type { GroupDescription, TopicDescription } from '../controller/metadata.ts';
+import type { GroupDescription } from '../controller/consumer-groups.ts';
+import type { TopicDescription } from '../controller/metadata.ts';
 import type { NodeId } from '../raft/types.ts';
 import { CLIENT_SERVICE_DEFAULTS, describeThrown, pollWaitMs, type ClientServiceContext, type ClientServiceLimits, type OpenCall } from './client-calls.ts';
 import {

@@ -6,7 +6,7 @@ import type { Versioned } from '../../broker/controller-service.ts';
 import type { KeelNode } from '../../broker/keel-node.ts';
 import { adminError, type AdminResult } from '../../controller/errors.ts';
 import type { CommitOffsetsResult, PartitionOffset } from '../../controller/group-offsets.ts';
-import type { GroupDescription } from '../../controller/metadata.ts';
+import type { GroupDescription } from '../../controller/consumer-groups.ts';
 import type { PResult, ProduceResponse } from '../../broker/partition/partition-service.ts';
 import { NONE, type NodeId } from '../../raft/types.ts';
 import { innerMap } from '../maps.ts';
