@@ -231,6 +231,20 @@ export const SCENARIOS: readonly Scenario[] = [
     })),
   },
   {
+    name: 'figure-8',
+    description: 'the sequence of Figure 8 of the Raft paper, driven by an adversary that watches the wire: old-term entries carried to a majority by a leader whose own entry never follows, then a successor with a higher last term',
+    arbitrary: () => fc.tuple(
+      fc.constantFrom(3, 5),
+      fc.record({ atMs: ms(300, 2_000), ms: ms(4_000, 9_000), commitWaitMs: ms(5, 60) }).map((e) => ({ ...e, kind: 'figure-8' as const })),
+    ).chain(([nodes, event]) => base(fc.constant([event]), {
+      nodes,
+      voters: nodes,
+      network: { ...CALM_NETWORK, oneWayDelayMeanMs: 3 },
+      // Single entries, one message in flight: the leader's older entries travel before its own.
+      raft: { entriesPerMessageMax: 1, inflightMessagesMax: 1, electionTicks: 4, heartbeatTicks: 1 },
+    })),
+  },
+  {
     name: 'crash-after-reply',
     description: 'nodes killed right after they grant a vote or acknowledge an append, restarted at once, while links drop and split: a reply must not promise what the disk has not got',
     arbitrary: (t) => fc.tuple(

@@ -1,6 +1,7 @@
 // Fault schedules: timed fault events, data only, so fast-check can generate and shrink them and a
 // seed file can store them. `applyFault` turns one event into actions on the world.
-import type { Frame } from '../broker/ports.ts';
+import type { Frame, GroupId } from '../broker/ports.ts';
+import { Figure8Adversary } from './figure8.ts';
 import type { NodeId } from '../raft/types.ts';
 import type { NetworkOptions } from './network.ts';
 import type { World } from './world.ts';
@@ -39,13 +40,21 @@ export type FaultEvent =
    * ms or less after it is first seen leading, and restarted `restartAfterMsMax` ms or less later:
    * leaders that die with their first entries on some followers only (Figure 8 of the Raft paper).
    */
-  | { readonly atMs: number; readonly kind: 'leader-flap'; readonly group: 'main' | 'partition'; readonly ms: number; readonly killAfterMsMax: number; readonly restartAfterMsMax: number };
+  | { readonly atMs: number; readonly kind: 'leader-flap'; readonly group: 'main' | 'partition'; readonly ms: number; readonly killAfterMsMax: number; readonly restartAfterMsMax: number }
+  /**
+   * For `ms`, the main group is driven again and again through the sequence of Figure 8 of the Raft
+   * paper (sim/figure8.ts); `commitWaitMs` is how long the leader that carried old entries to a
+   * majority keeps its side before its successor is let in.
+   */
+  | { readonly atMs: number; readonly kind: 'figure-8'; readonly ms: number; readonly commitWaitMs: number };
 
 export type FaultSchedule = readonly FaultEvent[];
 
 /** What applying faults needs from the system under test. */
 export interface FaultContext {
   readonly world: World;
+  /** The group the faults aimed at 'leader' are about: the controller, or the register group. */
+  readonly mainGroup: GroupId;
   /** Current leader of the main group, if any. */
   leader(): NodeId | undefined;
   /** Leader of a random data partition, if the system has partitions and one has a leader. */
@@ -201,6 +210,9 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
       return;
     case 'crash-after-reply':
       crashAfterReplies(ctx, f);
+      return;
+    case 'figure-8':
+      new Figure8Adversary({ world: w, mainGroup: ctx.mainGroup, leader: () => ctx.leader(), active: () => ctx.active(), commitWaitMs: f.commitWaitMs, untilMs: w.now + f.ms }).start();
       return;
   }
 }

@@ -116,6 +116,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world: w,
+    mainGroup: CONTROLLER_GROUP,
     leader: controllerLeader,
     partitionLeader: () => {
       const leaders: NodeId[] = [];

@@ -127,6 +127,11 @@ export class SimNetwork {
     this.link(from, to).cut = true;
   }
 
+  /** Undoes cutLink for one link (heal() undoes every cut). */
+  mendLink(from: NodeId, to: NodeId): void {
+    this.link(from, to).cut = false;
+  }
+
   /** Cuts every link between different groups, both ways. Nodes in no group are untouched. */
   partition(groups: readonly (readonly NodeId[])[]): void {
     for (const a of groups) for (const b of groups) {

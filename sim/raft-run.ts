@@ -81,6 +81,7 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world,
+    mainGroup: REGISTER_GROUP,
     leader,
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => world.proc(id).disk.corrupt((k) => k.startsWith('g/')),

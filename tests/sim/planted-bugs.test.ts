@@ -26,6 +26,14 @@ describe('planted bugs are caught within 200 seeds', () => {
     expect(found?.what).toMatch(/leader-completeness|state-machine-safety|lost-write|log-matching/);
   }, 120_000);
 
+  it('an old-term entry committed by counting replicas (PITFALLS 1, Raft §5.4.2 Figure 8): --scenario figure-8', () => {
+    // The adversary lines up the paper's sequence; a leader that counts replicas of its predecessors'
+    // entries commits one that the next leader, with a higher last term, then overwrites.
+    const found = firstFailure({ commitOldTermByCounting: true }, [scenarioByName('figure-8') as Scenario]);
+    expect(found, 'not caught in 200 seeds').toBeDefined();
+    expect(found?.what).toMatch(/leader-completeness|state-machine-safety/);
+  }, 120_000);
+
   it('appends acknowledged before they are durable (PITFALLS 4): --scenario all', () => {
     const found = firstFailure({ ackBeforePersist: true }, SCENARIOS);
     expect(found, 'not caught in 200 seeds').toBeDefined();
