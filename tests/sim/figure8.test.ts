@@ -6,33 +6,34 @@ import { DEFAULT_PARAMS, runSeed, type SystemUnderTest } from '../../scenarios/r
 
 const figure8 = scenarioByName('figure-8') as Scenario;
 
-/** Runs seeds 1..count; returns the failures and how many times the adversary reached each step. */
-function play(system: SystemUnderTest, count: number): { failures: string[]; steps: number[] } {
+/** Runs seeds 1..count; returns the failures and how many times the adversary reached steps 1 and 5. */
+function play(system: SystemUnderTest, count: number): { failures: string[]; started: number; finished: number } {
   const failures: string[] = [];
-  const steps = [0, 0, 0, 0, 0, 0];
+  let started = 0;
+  let finished = 0;
   for (let seed = 1; seed <= count; seed++) {
     const r = runSeed(figure8, seed, { ...DEFAULT_PARAMS, system, keepTraceLines: true }, 0).result;
     if (!r.ok) failures.push(`seed ${seed}: ${r.violations.map((v) => v.message).join('; ')}`);
     for (const line of r.trace ?? []) {
-      const step = /FAULT figure-8 (\d):/.exec(line)?.[1];
-      if (step !== undefined) steps[Number(step)]++;
+      if (line.includes('FAULT figure-8 1:')) started++;
+      if (line.includes('FAULT figure-8 5:')) finished++;
     }
   }
-  return { failures, steps };
+  return { failures, started, finished };
 }
 
 describe('scenario figure-8', () => {
   it('drives the bare Raft group through all five steps, again and again, and every seed passes', () => {
-    const { failures, steps } = play('raft', 12);
+    const { failures, started, finished } = play('raft', 12);
     expect(failures).toEqual([]);
-    // Every attempt starts; most reach the end (an attempt is abandoned when, say, no entry is left to carry).
-    expect(steps[1]).toBeGreaterThanOrEqual(12);
-    expect(steps[5]).toBeGreaterThanOrEqual(steps[1] / 2);
+    // Several attempts a seed; most reach the end (one is abandoned when, say, no entry is left to carry).
+    expect(started).toBeGreaterThanOrEqual(24);
+    expect(finished).toBeGreaterThanOrEqual(started / 2);
   }, 60_000);
 
   it('does the same to the controller group of a Keel cluster', () => {
-    const { failures, steps } = play('keel', 3);
+    const { failures, finished } = play('keel', 3);
     expect(failures).toEqual([]);
-    expect(steps[5]).toBeGreaterThanOrEqual(3);
+    expect(finished).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });
