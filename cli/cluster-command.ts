@@ -51,6 +51,8 @@ async function clusterUp(o: { nodes: string; dataDir: string; basePort: string; 
   const started = Date.now();
   try {
     const statuses = await cluster.waitUntilReady(READY_TIMEOUT_MS);
+    // Ctrl-C during start-up: the nodes are being stopped, so the cluster is not "ready" for anyone.
+    if (stopping) return;
     const leader = [...statuses.values()][0]?.controllerLeader ?? 0;
     const bootstrap = cluster.bootstrap.join(',');
     if (o.json) {
