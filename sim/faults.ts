@@ -1,8 +1,8 @@
 // Fault schedules: timed fault events, data only, so fast-check can generate and shrink them and a
 // seed file can store them. `applyFault` turns one event into actions on the world.
 import type { Frame, GroupId } from '../broker/ports.ts';
-import { Figure8Adversary } from './figure8.ts';
 import type { NodeId } from '../raft/types.ts';
+import { Figure8Adversary } from './figure8.ts';
 import type { NetworkOptions } from './network.ts';
 import type { World } from './world.ts';
 

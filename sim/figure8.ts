@@ -52,7 +52,7 @@ function widen(ranges: Map<string, IndexRange>, key: string, index: number): voi
 
 type Step =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'successor'; readonly aSide: readonly NodeId[]; readonly others: readonly NodeId[] }
+  | { readonly kind: 'successor'; readonly aSide: readonly NodeId[]; readonly rest: readonly NodeId[] }
   | { readonly kind: 'old-ack'; readonly aSide: readonly NodeId[]; readonly b: NodeId; readonly rest: readonly NodeId[]; readonly oldSent: Map<string, IndexRange> };
 
 export class Figure8Adversary {
@@ -61,19 +61,19 @@ export class Figure8Adversary {
   private readonly cuts = new Set<string>();
   private readonly watch = (from: NodeId, frame: Frame): void => this.onFrame(from, frame);
 
-  constructor(private readonly o: Figure8Options) {}
+  constructor(private readonly options: Figure8Options) {}
 
   start(): void {
-    this.o.world.frameWatchers.add(this.watch);
+    this.options.world.frameWatchers.add(this.watch);
     this.findLeader();
   }
 
   private get w(): World {
-    return this.o.world;
+    return this.options.world;
   }
 
   private live(): boolean {
-    return this.o.active() && this.w.now < this.o.untilMs;
+    return this.options.active() && this.w.now < this.options.untilMs;
   }
 
   private after(ms: number, fn: () => void): void {
@@ -86,12 +86,12 @@ export class Figure8Adversary {
   private stop(): void {
     this.w.frameWatchers.delete(this.watch);
     this.step = { kind: 'idle' };
-    if (this.o.active()) this.mendAll();
+    if (this.options.active()) this.mendAll();
   }
 
   /** Step 1, once a leader is known. */
   private findLeader(): void {
-    const a = this.o.leader();
+    const a = this.options.leader();
     if (a === undefined || !this.w.proc(a).up) return this.after(POLL_MS, () => this.findLeader());
     const others = this.w.rngs.faults.shuffle(this.w.nodeIds.filter((n) => n !== a));
     const minority = Math.ceil(this.w.nodeIds.length / 2) - 1;
@@ -99,18 +99,18 @@ export class Figure8Adversary {
     const rest = others.slice(minority - 1);
     this.note(`1: leader ${a} and ${aSide.length - 1} more cut off from ${rest.join(',')}`);
     this.cutBetween(aSide, rest);
-    this.enter({ kind: 'successor', aSide, others: rest });
+    this.enter({ kind: 'successor', aSide, rest });
   }
 
   private onFrame(from: NodeId, frame: Frame): void {
     const s = this.step;
     if (s.kind === 'idle' || !this.live()) return;
     for (const gm of frame.messages) {
-      if (gm.group !== this.o.mainGroup) continue;
+      if (gm.group !== this.options.mainGroup) continue;
       const m = gm.msg;
-      if (s.kind === 'successor' && m.type === 'app' && s.others.includes(from) && m.entries.some((e) => e.term === m.term)) {
+      if (s.kind === 'successor' && m.type === 'app' && s.rest.includes(from) && m.entries.some((e) => e.term === m.term)) {
         // Step 2: B's first entry of its term is on the wire; cut now, and it is dropped in flight.
-        const rest = s.others.filter((n) => n !== from);
+        const rest = s.rest.filter((n) => n !== from);
         this.note(`2: ${from} elected in term ${m.term}, cut off with its first entry`);
         this.cutBetween([from], this.w.nodeIds.filter((n) => n !== from));
         this.mendBetween(s.aSide, rest);
@@ -134,7 +134,7 @@ export class Figure8Adversary {
     for (const n of everyoneElse) this.cut(l, n);
     this.step = { kind: 'idle' };
     const attempt = this.attempt;
-    this.after(this.o.commitWaitMs, () => {
+    this.after(this.options.commitWaitMs, () => {
       if (attempt !== this.attempt) return;
       const lSide = [...new Set([...s.aSide, l])];
       const bSide = [s.b, ...s.rest.filter((n) => n !== l)];
