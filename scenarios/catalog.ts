@@ -232,10 +232,10 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'figure-8',
-    description: 'the sequence of Figure 8 of the Raft paper, driven by an adversary that watches the wire: old-term entries carried to a majority by a leader whose own entry never follows, then a successor with a higher last term',
+    description: 'the sequence of Figure 8 of the Raft paper, played on the controller or a data partition by an adversary that watches the wire: old-term entries carried to a majority by a leader whose own entry never follows, then a successor with a higher last term',
     arbitrary: () => fc.tuple(
       fc.constantFrom(3, 5),
-      fc.record({ atMs: ms(300, 2_000), ms: ms(4_000, 9_000), commitWaitMs: ms(5, 60) }).map((e) => ({ ...e, kind: 'figure-8' as const })),
+      fc.record({ atMs: ms(300, 2_000), group: fc.constantFrom<'main' | 'partition'>('main', 'partition'), ms: ms(4_000, 9_000), commitWaitMs: ms(5, 60) }).map((e) => ({ ...e, kind: 'figure-8' as const })),
     ).chain(([nodes, event]) => base(fc.constant([event]), {
       nodes,
       voters: nodes,

@@ -1,8 +1,8 @@
 // Fault schedules: timed fault events, data only, so fast-check can generate and shrink them and a
 // seed file can store them. `applyFault` turns one event into actions on the world.
-import type { Frame, GroupId } from '../broker/ports.ts';
+import type { Frame } from '../broker/ports.ts';
 import type { NodeId } from '../raft/types.ts';
-import { Figure8Adversary } from './figure8.ts';
+import { Figure8Adversary, type Figure8Target } from './figure8.ts';
 import type { NetworkOptions } from './network.ts';
 import type { World } from './world.ts';
 
@@ -42,23 +42,23 @@ export type FaultEvent =
    */
   | { readonly atMs: number; readonly kind: 'leader-flap'; readonly group: 'main' | 'partition'; readonly ms: number; readonly killAfterMsMax: number; readonly restartAfterMsMax: number }
   /**
-   * For `ms`, the main group is driven again and again through the sequence of Figure 8 of the Raft
-   * paper (sim/figure8.ts); `commitWaitMs` is how long the leader that carried old entries to a
+   * For `ms`, the main group (or a random data partition, each attempt) is driven again and again
+   * through the sequence of Figure 8 of the Raft paper (sim/figure8.ts); `commitWaitMs` is how long the leader that carried old entries to a
    * majority keeps its side before its successor is let in.
    */
-  | { readonly atMs: number; readonly kind: 'figure-8'; readonly ms: number; readonly commitWaitMs: number };
+  | { readonly atMs: number; readonly kind: 'figure-8'; readonly group: 'main' | 'partition'; readonly ms: number; readonly commitWaitMs: number };
 
 export type FaultSchedule = readonly FaultEvent[];
 
 /** What applying faults needs from the system under test. */
 export interface FaultContext {
   readonly world: World;
-  /** The group the faults aimed at 'leader' are about: the controller, or the register group. */
-  readonly mainGroup: GroupId;
-  /** Current leader of the main group, if any. */
+  /** Current leader of the main group (the controller, or the register group), if any. */
   leader(): NodeId | undefined;
-  /** Leader of a random data partition, if the system has partitions and one has a leader. */
-  partitionLeader?(): NodeId | undefined;
+  /** The main group with its leader and voters, if it has a leader. */
+  mainTarget(): Figure8Target | undefined;
+  /** A random data partition with a leader, if the system has partitions and one has a leader. */
+  partitionTarget?(): Figure8Target | undefined;
   /** Nodes whose data may be corrupted (a fixed minority). */
   readonly corruptible: ReadonlySet<NodeId>;
   /** Corrupts a stored record of a node that is down. */
@@ -79,7 +79,7 @@ export interface FaultContext {
 function resolve(ctx: FaultContext, t: Target): NodeId | undefined {
   const ids = ctx.world.nodeIds;
   if (t === 'leader') return ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
-  if (t === 'partition-leader') return ctx.partitionLeader?.() ?? ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
+  if (t === 'partition-leader') return ctx.partitionTarget?.()?.leader ?? ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
   return ids[t % ids.length];
 }
 
@@ -211,9 +211,11 @@ export function applyFault(ctx: FaultContext, f: FaultEvent): void {
     case 'crash-after-reply':
       crashAfterReplies(ctx, f);
       return;
-    case 'figure-8':
-      new Figure8Adversary({ world: w, mainGroup: ctx.mainGroup, leader: () => ctx.leader(), active: () => ctx.active(), commitWaitMs: f.commitWaitMs, untilMs: w.now + f.ms }).start();
+    case 'figure-8': {
+      const target = f.group === 'partition' && ctx.partitionTarget !== undefined ? () => ctx.partitionTarget?.() : () => ctx.mainTarget();
+      new Figure8Adversary({ world: w, target, active: () => ctx.active(), commitWaitMs: f.commitWaitMs, untilMs: w.now + f.ms }).start();
       return;
+    }
   }
 }
 
@@ -224,7 +226,7 @@ const FLAP_POLL_MS = 1;
 function flapLeaders(ctx: FaultContext, f: Extract<FaultEvent, { kind: 'leader-flap' }>, untilMs: number): void {
   const w = ctx.world;
   if (w.now >= untilMs) return;
-  const id = f.group === 'partition' ? ctx.partitionLeader?.() ?? ctx.leader() : ctx.leader();
+  const id = f.group === 'partition' ? ctx.partitionTarget?.()?.leader ?? ctx.leader() : ctx.leader();
   if (id === undefined || !w.proc(id).up) return later(ctx, FLAP_POLL_MS, () => flapLeaders(ctx, f, untilMs));
   const rng = w.rngs.faults;
   later(ctx, rng.nextFloat() * f.killAfterMsMax, () => {

@@ -24,10 +24,17 @@ const STEP_MS_MAX = 3_000;
 const SETTLE_MS = 1_000;
 const POLL_MS = 1;
 
+/** A Raft group with a leader: whom the adversary plays the sequence against. */
+export interface Figure8Target {
+  readonly group: GroupId;
+  readonly leader: NodeId;
+  readonly voters: readonly NodeId[];
+}
+
 export interface Figure8Options {
   readonly world: World;
-  readonly mainGroup: GroupId;
-  leader(): NodeId | undefined;
+  /** The group to play against next, if it has a leader now (each attempt asks anew). */
+  target(): Figure8Target | undefined;
   /** False once the heal phase began (the world heals every link then). */
   active(): boolean;
   /** ms from L's cut (step 4) to the hand-over (step 5): time for L to commit and apply. */
@@ -52,8 +59,8 @@ function widen(ranges: Map<string, IndexRange>, key: string, index: number): voi
 
 type Step =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'successor'; readonly aSide: readonly NodeId[]; readonly rest: readonly NodeId[] }
-  | { readonly kind: 'old-ack'; readonly aSide: readonly NodeId[]; readonly b: NodeId; readonly rest: readonly NodeId[]; readonly oldSent: Map<string, IndexRange> };
+  | { readonly kind: 'successor'; readonly group: GroupId; readonly aSide: readonly NodeId[]; readonly rest: readonly NodeId[] }
+  | { readonly kind: 'old-ack'; readonly group: GroupId; readonly aSide: readonly NodeId[]; readonly b: NodeId; readonly rest: readonly NodeId[]; readonly oldSent: Map<string, IndexRange> };
 
 export class Figure8Adversary {
   private step: Step = { kind: 'idle' };
@@ -89,24 +96,25 @@ export class Figure8Adversary {
     if (this.options.active()) this.mendAll();
   }
 
-  /** Step 1, once a leader is known. */
+  /** Step 1, once the target group has a leader. Sides are counted among the group's voters. */
   private findLeader(): void {
-    const a = this.options.leader();
-    if (a === undefined || !this.w.proc(a).up) return this.after(POLL_MS, () => this.findLeader());
-    const others = this.w.rngs.faults.shuffle(this.w.nodeIds.filter((n) => n !== a));
-    const minority = Math.ceil(this.w.nodeIds.length / 2) - 1;
+    const t = this.options.target();
+    if (t === undefined || !this.w.proc(t.leader).up || !t.voters.includes(t.leader)) return this.after(POLL_MS, () => this.findLeader());
+    const a = t.leader;
+    const others = this.w.rngs.faults.shuffle(t.voters.filter((n) => n !== a));
+    const minority = Math.ceil(t.voters.length / 2) - 1;
     const aSide = [a, ...others.slice(0, minority - 1)];
     const rest = others.slice(minority - 1);
-    this.note(`1: leader ${a} and ${aSide.length - 1} more cut off from ${rest.join(',')}`);
+    this.note(`1: group ${t.group}: leader ${a} and ${aSide.length - 1} more cut off from ${rest.join(',')}`);
     this.cutBetween(aSide, rest);
-    this.enter({ kind: 'successor', aSide, rest });
+    this.enter({ kind: 'successor', group: t.group, aSide, rest });
   }
 
   private onFrame(from: NodeId, frame: Frame): void {
     const s = this.step;
     if (s.kind === 'idle' || !this.live()) return;
     for (const gm of frame.messages) {
-      if (gm.group !== this.options.mainGroup) continue;
+      if (gm.group !== s.group) continue;
       const m = gm.msg;
       if (s.kind === 'successor' && m.type === 'app' && s.rest.includes(from) && m.entries.some((e) => e.term === m.term)) {
         // Step 2: B's first entry of its term is on the wire; cut now, and it is dropped in flight.
@@ -115,7 +123,7 @@ export class Figure8Adversary {
         this.cutBetween([from], this.w.nodeIds.filter((n) => n !== from));
         this.mendBetween(s.aSide, rest);
         this.note(`3: ${s.aSide.join(',')} meet ${rest.join(',')} again`);
-        return this.enter({ kind: 'old-ack', aSide: s.aSide, b: from, rest, oldSent: new Map() });
+        return this.enter({ kind: 'old-ack', group: s.group, aSide: s.aSide, b: from, rest, oldSent: new Map() });
       }
       if (s.kind !== 'old-ack') continue;
       if (m.type === 'app' && from !== s.b) {

@@ -11,6 +11,7 @@ import { KeelApp } from './apps/keel-app.ts';
 import { MetadataChecker } from './checkers/metadata-checker.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
 import { applyFault, type FaultContext } from './faults.ts';
+import type { Figure8Target } from './figure8.ts';
 import { CALM_NETWORK } from './network.ts';
 import { healWorld, runUntilConverged } from './phases.ts';
 import type { RunResult, RunSpecBase } from './raft-run.ts';
@@ -116,15 +117,19 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world: w,
-    mainGroup: CONTROLLER_GROUP,
     leader: controllerLeader,
-    partitionLeader: () => {
-      const leaders: NodeId[] = [];
+    mainTarget: () => {
+      const leader = controllerLeader();
+      const voters = leader === undefined ? undefined : node(leader)?.node.host.replica(CONTROLLER_GROUP)?.confState.voters;
+      return leader === undefined || voters === undefined ? undefined : { group: CONTROLLER_GROUP, leader, voters };
+    },
+    partitionTarget: () => {
+      const led: Figure8Target[] = [];
       for (const id of ids) {
         if (!w.proc(id).up) continue;
-        for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) if (g !== CONTROLLER_GROUP && r.isLeader) leaders.push(id);
+        for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) if (g !== CONTROLLER_GROUP && r.isLeader) led.push({ group: g, leader: id, voters: r.confState.voters });
       }
-      return leaders.length === 0 ? undefined : w.rngs.faults.pick(leaders);
+      return led.length === 0 ? undefined : w.rngs.faults.pick(led);
     },
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => w.proc(id).disk.corrupt((k) => k.startsWith('g/')),

@@ -81,8 +81,12 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world,
-    mainGroup: REGISTER_GROUP,
     leader,
+    mainTarget: () => {
+      const l = leader();
+      const voters = l === undefined ? undefined : app(l)?.host.replica(REGISTER_GROUP)?.confState.voters;
+      return l === undefined || voters === undefined ? undefined : { group: REGISTER_GROUP, leader: l, voters };
+    },
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => world.proc(id).disk.corrupt((k) => k.startsWith('g/')),
     membership: () => replaceVoter(world, ids, leader, app),

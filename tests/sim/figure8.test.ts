@@ -6,20 +6,28 @@ import { DEFAULT_PARAMS, runSeed, type SystemUnderTest } from '../../scenarios/r
 
 const figure8 = scenarioByName('figure-8') as Scenario;
 
-/** Runs seeds 1..count; returns the failures and how many times the adversary reached steps 1 and 5. */
-function play(system: SystemUnderTest, count: number): { failures: string[]; started: number; finished: number } {
+/**
+ * Runs seeds 1..count; returns the failures, how many times the adversary reached steps 1 and 5, and the
+ * groups it played against.
+ */
+function play(system: SystemUnderTest, count: number): { failures: string[]; started: number; finished: number; groups: Set<number> } {
   const failures: string[] = [];
   let started = 0;
   let finished = 0;
+  const groups = new Set<number>();
   for (let seed = 1; seed <= count; seed++) {
     const r = runSeed(figure8, seed, { ...DEFAULT_PARAMS, system, keepTraceLines: true }, 0).result;
     if (!r.ok) failures.push(`seed ${seed}: ${r.violations.map((v) => v.message).join('; ')}`);
     for (const line of r.trace ?? []) {
-      if (line.includes('FAULT figure-8 1:')) started++;
+      const group = /FAULT figure-8 1: group (\d+)/.exec(line)?.[1];
+      if (group !== undefined) {
+        started++;
+        groups.add(Number(group));
+      }
       if (line.includes('FAULT figure-8 5:')) finished++;
     }
   }
-  return { failures, started, finished };
+  return { failures, started, finished, groups };
 }
 
 describe('scenario figure-8', () => {
@@ -31,9 +39,11 @@ describe('scenario figure-8', () => {
     expect(finished).toBeGreaterThanOrEqual(started / 2);
   }, 60_000);
 
-  it('does the same to the controller group of a Keel cluster', () => {
-    const { failures, finished } = play('keel', 3);
+  it('does the same to a Keel cluster\'s controller group (0) and its data partitions', () => {
+    const { failures, finished, groups } = play('keel', 4);
     expect(failures).toEqual([]);
-    expect(finished).toBeGreaterThanOrEqual(3);
+    expect(finished).toBeGreaterThanOrEqual(4);
+    expect(groups.has(0)).toBe(true);
+    expect([...groups].some((g) => g !== 0)).toBe(true);
   }, 60_000);
 });
