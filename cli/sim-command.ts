@@ -17,6 +17,7 @@ interface RunOptions {
   firstSeed?: string;
   duration?: string;
   json?: boolean;
+  trace?: boolean;
   shrink: boolean;
   saveFailures: boolean;
 }
@@ -47,7 +48,8 @@ function runCommand(o: RunOptions): void {
   const durationS = o.duration === undefined ? undefined : Number(o.duration);
   if (durationS !== undefined && !(durationS > 0 && durationS <= 3600)) fail(`--duration must be between 0 and 3600 seconds, got "${o.duration}"`, 2);
   if (o.system !== 'keel' && o.system !== 'raft') fail(`--system must be "keel" or "raft", got "${o.system}"`, 2);
-  const params: RunParams = { ...DEFAULT_PARAMS, system: o.system, ...(durationS !== undefined ? { safetyMs: durationS * 1000 } : {}) };
+  if (o.trace === true && single === undefined) fail('--trace prints one run\'s timeline: give it --seed', 2);
+  const params: RunParams = { ...DEFAULT_PARAMS, system: o.system, keepTraceLines: o.trace === true, ...(durationS !== undefined ? { safetyMs: durationS * 1000 } : {}) };
   let seeds: number[];
   if (single !== undefined) seeds = [single];
   else {
@@ -64,6 +66,7 @@ function runCommand(o: RunOptions): void {
     const scenario = scenarios[seed % scenarios.length] as Scenario;
     const outcome = runSeed(scenario, seed, params, o.shrink ? 60 : 0);
     results.push(outcome.result);
+    if (o.trace === true) for (const line of outcome.result.trace ?? []) console.log(line);
     if (o.json) console.log(JSON.stringify(summary(outcome.result)));
     if (!outcome.result.ok) {
       failed++;
@@ -172,6 +175,7 @@ export function addSimCommands(program: Command): void {
     .option('--first-seed <n>', 'first seed of --seeds (default: random, printed)')
     .option('--duration <seconds>', 'length of the fault phase in simulated seconds (default 10)')
     .option('--json', 'one JSON summary per seed')
+    .option('--trace', 'with --seed: print the timeline, one line per event')
     .option('--no-shrink', 'do not shrink failing schedules')
     .option('--save-failures', 'write each failure (shrunk) to scenarios/seeds/', true)
     .option('--no-save-failures', 'do not write seed files')
