@@ -1,6 +1,6 @@
-// The adversary of scenario figure-8: it drives the main group through the sequence of Figure 8 of the
-// Raft paper (§5.4.2), with the timing left to the seed, instead of waiting for random faults to line
-// it up (leader-flap does, about once in a hundred seeds):
+// The adversary of scenario figure-8: it drives a Raft group (the main group, or a data partition's)
+// through the sequence of Figure 8 of the Raft paper (§5.4.2), with the timing left to the seed, instead
+// of waiting for random faults to line it up (leader-flap does, about once in a hundred seeds):
 //   1. The leader A and a minority with it are cut off from the rest: A appends its clients' proposals,
 //      of its term, on that minority only.
 //   2. The rest elect B. B is cut off from everyone the moment it sends its first entry (of its term,
