@@ -2,17 +2,12 @@
 // must be caught by the full-system sweep within 300 seeds.
 import { describe, expect, it } from 'vitest';
 import type { PartitionPlantedBugs } from '../../broker/partition/partition-machine.ts';
-import { SCENARIOS, type Scenario } from '../../scenarios/catalog.ts';
-import { DEFAULT_PARAMS, runSeed } from '../../scenarios/runner.ts';
+import { firstCaught } from './first-caught.ts';
 
+/** The checker that caught `bug` first within 300 seeds, as "seed scenario: checker". */
 function firstFailure(bug: PartitionPlantedBugs): string | undefined {
-  for (let seed = 1; seed <= 300; seed++) {
-    const scenario = SCENARIOS[seed % SCENARIOS.length] as Scenario;
-    const r = runSeed(scenario, seed, { ...DEFAULT_PARAMS, plantedBugs: bug }, 0).result;
-    const v = r.violations[0];
-    if (v !== undefined) return `${seed} ${scenario.name}: ${v.checker}`;
-  }
-  return undefined;
+  const c = firstCaught({ plantedBugs: bug }, 300);
+  return c === undefined ? undefined : `${c.seed} ${c.scenario}: ${c.checker}`;
 }
 
 describe('planted partition bugs are caught within 300 seeds (--scenario all)', () => {

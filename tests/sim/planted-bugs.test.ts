@@ -3,20 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import type { PlantedBugs } from '../../raft/config.ts';
 import { SCENARIOS, scenarioByName, type Scenario } from '../../scenarios/catalog.ts';
-import { DEFAULT_PARAMS, runSeed } from '../../scenarios/runner.ts';
+import { firstCaught, type Caught } from './first-caught.ts';
 
-/**
- * First seed in [1, 200] whose run fails with the bug planted (with a violation whose text matches
- * `caughtBy`, if given), cycling scenarios like `--scenario all`.
- */
-function firstFailure(bug: PlantedBugs, scenarios: readonly Scenario[], caughtBy?: RegExp): { seed: number; what: string } | undefined {
-  for (let seed = 1; seed <= 200; seed++) {
-    const scenario = scenarios[seed % scenarios.length] as Scenario;
-    const r = runSeed(scenario, seed, { ...DEFAULT_PARAMS, plantedBugs: bug }, 0).result;
-    const v = r.violations.find((x) => caughtBy === undefined || caughtBy.test(`${x.checker}: ${x.message}`));
-    if (v !== undefined) return { seed, what: `${scenario.name}: ${v.checker}: ${v.message}` };
-  }
-  return undefined;
+/** The first seed in [1, 200] that catches `bug` (see firstCaught). */
+function firstFailure(bug: PlantedBugs, scenarios: readonly Scenario[], caughtBy?: RegExp): Caught | undefined {
+  return firstCaught({ plantedBugs: bug }, 200, scenarios, caughtBy);
 }
 
 describe('planted bugs are caught within 200 seeds', () => {
