@@ -53,9 +53,7 @@ export type FaultSchedule = readonly FaultEvent[];
 /** What applying faults needs from the system under test. */
 export interface FaultContext {
   readonly world: World;
-  /** Current leader of the main group (the controller, or the register group), if any. */
-  leader(): NodeId | undefined;
-  /** The main group with its leader and voters, if it has a leader. */
+  /** The main group (the controller, or the register group) with its leader and voters, if it has a leader. */
   mainTarget(): Figure8Target | undefined;
   /** A random data partition with a leader, if the system has partitions and one has a leader. */
   partitionTarget?(): Figure8Target | undefined;
@@ -78,8 +76,8 @@ export interface FaultContext {
 
 function resolve(ctx: FaultContext, t: Target): NodeId | undefined {
   const ids = ctx.world.nodeIds;
-  if (t === 'leader') return ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
-  if (t === 'partition-leader') return ctx.partitionTarget?.()?.leader ?? ctx.leader() ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
+  if (t === 'leader') return ctx.mainTarget()?.leader ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
+  if (t === 'partition-leader') return ctx.partitionTarget?.()?.leader ?? ctx.mainTarget()?.leader ?? ids[ctx.world.rngs.faults.nextInt(ids.length)];
   return ids[t % ids.length];
 }
 
@@ -226,7 +224,8 @@ const FLAP_POLL_MS = 1;
 function flapLeaders(ctx: FaultContext, f: Extract<FaultEvent, { kind: 'leader-flap' }>, untilMs: number): void {
   const w = ctx.world;
   if (w.now >= untilMs) return;
-  const id = f.group === 'partition' ? ctx.partitionTarget?.()?.leader ?? ctx.leader() : ctx.leader();
+  const partition = f.group === 'partition' ? ctx.partitionTarget?.()?.leader : undefined;
+  const id = partition ?? ctx.mainTarget()?.leader;
   if (id === undefined || !w.proc(id).up) return later(ctx, FLAP_POLL_MS, () => flapLeaders(ctx, f, untilMs));
   const rng = w.rngs.faults;
   later(ctx, rng.nextFloat() * f.killAfterMsMax, () => {

@@ -117,7 +117,6 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world: w,
-    leader: controllerLeader,
     mainTarget: () => {
       const leader = controllerLeader();
       const voters = leader === undefined ? undefined : node(leader)?.node.host.replica(CONTROLLER_GROUP)?.confState.voters;

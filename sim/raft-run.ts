@@ -81,7 +81,6 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world,
-    leader,
     mainTarget: () => {
       const l = leader();
       const voters = l === undefined ? undefined : app(l)?.host.replica(REGISTER_GROUP)?.confState.voters;
