@@ -115,7 +115,10 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const seed = options.seed ?? randomSeed();
   const storage = opened.storage;
-  const clock = new RealClock({ unrefTimers: true });
+  // A turn runs at once while the node's disk is idle, and gathers the pass's work while a write is in
+  // flight (net/real-clock.ts). Bound to the driver once the node exists.
+  let diskBusy = (): boolean => false;
+  const clock = new RealClock({ unrefTimers: true, isBusy: () => diskBusy() });
   const peers = new Map([...options.peers].filter(([p]) => p !== id));
   const transport = new PeerTransport({ nodeId: id, peers, logger: log });
 
@@ -143,6 +146,7 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
     exit(1);
   };
   const node = new KeelNode(config, ports, {}, onFatal);
+  diskBusy = () => node.host.driver.writeInFlight;
   transport.setFrameHandler((frame) => node.receive(frame));
   const client = new ClientService(node, { logger: log, ...options.client });
   const health = new HealthService(() => node.readiness().ready);

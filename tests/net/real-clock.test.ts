@@ -24,6 +24,40 @@ describe('real clock', () => {
     expect(clock.pendingCount).toBe(0);
   });
 
+  it('runs a zero delay right after the current callback while idle, and after the I/O of the pass while busy', async () => {
+    let busy = false;
+    const clock = new RealClock({ isBusy: () => busy });
+    const log: string[] = [];
+    await new Promise<void>((resolve) => {
+      // An immediate armed first stands for the pass's other I/O callbacks.
+      setImmediate(() => log.push('rest of the pass'));
+      clock.setTimer(0, () => log.push('idle: soon'));
+      busy = true;
+      clock.setTimer(0, () => {
+        log.push('busy: after the pass');
+        resolve();
+      });
+    });
+    expect(log).toEqual(['idle: soon', 'rest of the pass', 'busy: after the pass']);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('a zero delay armed by a soon timer waits for the pass (a turn asking for another never starves I/O)', async () => {
+    const clock = new RealClock();
+    const log: string[] = [];
+    await new Promise<void>((resolve) => {
+      setImmediate(() => log.push('rest of the pass'));
+      clock.setTimer(0, () => {
+        log.push('turn');
+        clock.setTimer(0, () => {
+          log.push('next turn');
+          resolve();
+        });
+      });
+    });
+    expect(log).toEqual(['turn', 'rest of the pass', 'next turn']);
+  });
+
   it('waits at least the delay on a monotonic clock, and cancels', async () => {
     const clock = new RealClock();
     const fired: string[] = [];
