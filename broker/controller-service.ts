@@ -18,6 +18,8 @@ export interface ControllerPlantedBugs {
   readonly staleLinearizableReads?: boolean;
   /** Give a group member a partition while another member still holds it (controller/group-members.ts). */
   readonly handOverWithoutRelease?: boolean;
+  /** Accept a commit from a member the group no longer has (controller/group-members.ts). */
+  readonly commitsFromRemovedMembers?: boolean;
 }
 
 export interface ControllerServiceOptions {

@@ -165,6 +165,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
     healWorld(w);
     healStart = w.now;
     data.healPhaseStarted();
+    members.healPhaseStarted();
     w.sched.runUntil(t0 + spec.safetyMs + spec.healMs, failed);
   }
   const all = (): Violation[] => [...raftChecker.violations, ...metaChecker.violations, ...partChecker.violations, ...memberChecker.violations];
@@ -231,6 +232,8 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       memberGrants: memberChecker.grants,
       memberCommitsAcked: memberChecker.commitsAcked,
       memberCommitsFenced: memberChecker.commitsFenced,
+      membersVanished: members.counts.vanished,
+      membersStalled: members.counts.stalled,
       metadataChanges: metaChecker.changes,
       metadataVersion: metaChecker.maxVersion,
       checkerMs: Math.round(admin.checkerMs),

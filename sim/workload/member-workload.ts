@@ -2,7 +2,11 @@
 // real consumers do (net/client/group-membership.ts): one heartbeat at a time to a random node, partitions
 // started when an answer gives them and let go of when one takes them away, commits of what they hold
 // every half second, everything dropped after a session's silence or when told they are unknown. Now
-// and then a member leaves and a new one joins, so the group keeps changing hands. The MemberChecker sees it all.
+// and then a member leaves and a new one joins, so the group keeps changing hands. While the faults last,
+// a member may also vanish (a consumer killed with kill -9: no leave, its partitions wait for the
+// coordinator to expire its session) or stall for longer than its session (a long GC pause or a frozen
+// VM) and then carry on as if nothing happened: it commits what it held before it learns it was removed,
+// and those commits must be refused. The MemberChecker sees it all.
 import type { KeelNode } from '../../broker/keel-node.ts';
 import type { HeartbeatAnswer } from '../../broker/group-coordinator.ts';
 import type { AdminResult } from '../../controller/errors.ts';
@@ -25,6 +29,10 @@ const COMMIT_EVERY_MS = 500;
 /** A member that heard nothing for the session less this (the coordinator's clock may run a little fast) drops everything. */
 const SESSION_MARGIN_MS = 2 * HEARTBEAT_MS;
 const LEAVE_CHANCE_PER_BEAT = 0.03;
+const VANISH_CHANCE_PER_BEAT = 0.04;
+const STALL_CHANCE_PER_BEAT = 0.04;
+/** A stall outlasts the session by this much at most (it starts at the session, so the member is removed). */
+const STALL_BEYOND_SESSION_MS_MAX = 3_000;
 
 interface SimMember {
   readonly id: string;
@@ -33,10 +41,22 @@ interface SimMember {
   lastAnsweredMs: number;
   sessionMs: number;
   leaving: boolean;
+  /** Stalled: it sends nothing until it wakes up (see stall()). */
+  stalled: boolean;
+}
+
+export interface MemberWorkloadCounts {
+  /** Members that vanished without leaving (their sessions must lapse). */
+  vanished: number;
+  /** Members that stalled for longer than their session, then carried on. */
+  stalled: number;
 }
 
 export class MemberWorkload {
+  readonly counts: MemberWorkloadCounts = { vanished: 0, stalled: 0 };
   private issuing = true;
+  /** Members may vanish or stall (until the heal: afterwards every partition must find a reader). */
+  private faulty = true;
   private lives = 0;
   /** Members that have joined and not left or dropped out. */
   private readonly live = new Set<SimMember>();
@@ -51,9 +71,14 @@ export class MemberWorkload {
     this.issuing = false;
   }
 
+  /** The heal phase began: no member vanishes or stalls any more. */
+  healPhaseStarted(): void {
+    this.faulty = false;
+  }
+
   private join(): void {
     if (!this.issuing) return;
-    const m: SimMember = { id: `member-${this.lives++}`, held: new Set(), lastAnsweredMs: this.world.now, sessionMs: 10_000, leaving: false };
+    const m: SimMember = { id: `member-${this.lives++}`, held: new Set(), lastAnsweredMs: this.world.now, sessionMs: 10_000, leaving: false, stalled: false };
     this.live.add(m);
     this.beat(m);
     this.world.sched.after(COMMIT_EVERY_MS, () => this.commitLoop(m));
@@ -71,6 +96,8 @@ export class MemberWorkload {
   private beat(m: SimMember): void {
     const rng = this.world.rngs.workload;
     if ((!this.issuing || rng.chance(LEAVE_CHANCE_PER_BEAT)) && !m.leaving) return this.leave(m);
+    if (this.faulty && rng.chance(VANISH_CHANCE_PER_BEAT)) return this.vanish(m);
+    if (this.faulty && rng.chance(STALL_CHANCE_PER_BEAT)) return this.stall(m);
     const sentMs = this.world.now;
     const owned = [...m.held].sort((a, b) => a - b);
     this.call<AdminResult<HeartbeatAnswer>>((n, done) => n.memberHeartbeat({ group: this.options.group, memberId: m.id, topic: this.options.topic.name, topicId: this.topicId(n), owned }, done), (r) => {
@@ -116,6 +143,36 @@ export class MemberWorkload {
     this.world.sched.after(500, () => this.join());
   }
 
+  /**
+   * Gone without a word: no leave, no last commit, and no letting go (as far as the checker knows it
+   * holds its partitions until its removal is applied). A new member joins a little later.
+   */
+  private vanish(m: SimMember): void {
+    m.leaving = true;
+    this.live.delete(m);
+    this.counts.vanished++;
+    this.world.sched.after(1_000 + this.world.rngs.workload.nextFloat() * 2_000, () => this.join());
+  }
+
+  /**
+   * Sends nothing for longer than its session, then wakes up believing it still holds its partitions:
+   * it commits them at once (a zombie's commits, refused if its removal was applied), then heartbeats
+   * and learns that it is unknown. Its partitions count as unread meanwhile.
+   */
+  private stall(m: SimMember): void {
+    m.stalled = true;
+    this.live.delete(m);
+    this.counts.stalled++;
+    const stallMs = m.sessionMs + this.world.rngs.workload.nextFloat() * STALL_BEYOND_SESSION_MS_MAX;
+    this.world.sched.after(stallMs, () => {
+      m.stalled = false;
+      if (m.leaving) return;
+      this.live.add(m);
+      for (const p of m.held) this.commit(m, p);
+      this.beat(m);
+    });
+  }
+
   /** Leaves (after a last commit), and a new member joins a little later. */
   private leave(m: SimMember): void {
     m.leaving = true;
@@ -130,7 +187,7 @@ export class MemberWorkload {
 
   private commitLoop(m: SimMember): void {
     if (m.leaving || !this.issuing) return;
-    for (const p of m.held) this.commit(m, p);
+    if (!m.stalled) for (const p of m.held) this.commit(m, p);
     this.world.sched.after(COMMIT_EVERY_MS, () => this.commitLoop(m));
   }
 

@@ -1,7 +1,8 @@
 // The group-membership checker (sim/checkers/member-checker.ts) catches each anomaly it names when fed a
 // history with it, and lets the legitimate look-alikes pass (a removed member's stale view, a rejoin, a
 // commit sent before a hand-over). The planted hand-over without release is caught by the full system, and
-// so is a group whose partitions stay unread after the heal.
+// so is a group whose partitions stay unread after the heal, and commits accepted from a member removed
+// when its session lapsed (the workload's members vanish and stall while the faults last).
 import { describe, expect, it } from 'vitest';
 import { GroupMembers } from '../../controller/group-members.ts';
 import { MemberChecker } from '../../sim/checkers/member-checker.ts';
@@ -107,5 +108,20 @@ describe('member checker', () => {
 
   it('the full system catches a partition handed over before its owner let go (planted)', () => {
     expect(firstCaught({ plantedBugs: { handOverWithoutRelease: true } }, 12)?.checker).toBe('partition-held-twice');
+  }, 120_000);
+
+  it('members vanish and stall while the faults last; sessions lapse, partitions change hands, zombie commits are refused', () => {
+    const swarm = SCENARIOS.find((s) => s.name === 'swarm') as Scenario;
+    const runs = [1, 2, 3, 4].map((seed) => runSeed(swarm, seed, DEFAULT_PARAMS, 0).result);
+    expect(runs.flatMap((r) => r.violations)).toEqual([]);
+    const total = (k: 'membersVanished' | 'membersStalled' | 'memberCommitsFenced'): number => runs.reduce((n, r) => n + (r.stats[k] ?? 0), 0);
+    expect(total('membersVanished')).toBeGreaterThan(0);
+    expect(total('membersStalled')).toBeGreaterThan(0);
+    expect(total('memberCommitsFenced')).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the full system catches commits accepted from a member whose session lapsed (planted)', () => {
+    // Before members stalled, a zombie commit came up in 1 seed of 40; now in 13 of 40.
+    expect(firstCaught({ plantedBugs: { commitsFromRemovedMembers: true } }, 12)?.checker).toBe('zombie-commit');
   }, 120_000);
 });
