@@ -166,7 +166,6 @@ export class MemberWorkload {
     const stallMs = m.sessionMs + this.world.rngs.workload.nextFloat() * STALL_BEYOND_SESSION_MS_MAX;
     this.world.sched.after(stallMs, () => {
       m.stalled = false;
-      if (m.leaving) return;
       this.live.add(m);
       for (const p of m.held) this.commit(m, p);
       this.beat(m);
