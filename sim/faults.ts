@@ -1,8 +1,8 @@
 // Fault schedules: timed fault events, data only, so fast-check can generate and shrink them and a
 // seed file can store them. `applyFault` turns one event into actions on the world.
-import type { Frame } from '../broker/ports.ts';
+import type { Frame, GroupId } from '../broker/ports.ts';
 import type { NodeId } from '../raft/types.ts';
-import { Figure8Adversary, type Figure8Target } from './figure8.ts';
+import { Figure8Adversary } from './figure8.ts';
 import type { NetworkOptions } from './network.ts';
 import type { World } from './world.ts';
 
@@ -50,13 +50,20 @@ export type FaultEvent =
 
 export type FaultSchedule = readonly FaultEvent[];
 
+/** A Raft group with a leader, and its voters: what a fault aimed at a group (figure-8, leader faults) acts on. */
+export interface GroupTarget {
+  readonly group: GroupId;
+  readonly leader: NodeId;
+  readonly voters: readonly NodeId[];
+}
+
 /** What applying faults needs from the system under test. */
 export interface FaultContext {
   readonly world: World;
   /** The main group (the controller, or the register group) with its leader and voters, if it has a leader. */
-  mainTarget(): Figure8Target | undefined;
+  mainTarget(): GroupTarget | undefined;
   /** A random data partition with a leader, if the system has partitions and one has a leader. */
-  partitionTarget?(): Figure8Target | undefined;
+  partitionTarget?(): GroupTarget | undefined;
   /** Nodes whose data may be corrupted (a fixed minority). */
   readonly corruptible: ReadonlySet<NodeId>;
   /** Corrupts a stored record of a node that is down. */

@@ -16,6 +16,7 @@
 // the attempt: every link cut is mended, and a new attempt starts while the fault lasts.
 import type { Frame, GroupId } from '../broker/ports.ts';
 import type { NodeId } from '../raft/types.ts';
+import type { GroupTarget } from './faults.ts';
 import type { World } from './world.ts';
 
 /** Longest wait for any one step before the attempt is abandoned. */
@@ -24,17 +25,10 @@ const STEP_MS_MAX = 3_000;
 const SETTLE_MS = 1_000;
 const POLL_MS = 1;
 
-/** A Raft group with a leader: whom the adversary plays the sequence against. */
-export interface Figure8Target {
-  readonly group: GroupId;
-  readonly leader: NodeId;
-  readonly voters: readonly NodeId[];
-}
-
 export interface Figure8Options {
   readonly world: World;
   /** The group to play against next, if it has a leader now (each attempt asks anew). */
-  target(): Figure8Target | undefined;
+  target(): GroupTarget | undefined;
   /** False once the heal phase began (the world heals every link then). */
   active(): boolean;
   /** ms from L's cut (step 4) to the hand-over (step 5): time for L to commit and apply. */

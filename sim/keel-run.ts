@@ -10,8 +10,7 @@ import { nodeId, type NodeId } from '../raft/types.ts';
 import { KeelApp } from './apps/keel-app.ts';
 import { MetadataChecker } from './checkers/metadata-checker.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
-import { applyFault, type FaultContext } from './faults.ts';
-import type { Figure8Target } from './figure8.ts';
+import { applyFault, type FaultContext, type GroupTarget } from './faults.ts';
 import { CALM_NETWORK } from './network.ts';
 import { healWorld, runUntilConverged } from './phases.ts';
 import type { RunResult, RunSpecBase } from './raft-run.ts';
@@ -123,7 +122,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
       return leader === undefined || voters === undefined ? undefined : { group: CONTROLLER_GROUP, leader, voters };
     },
     partitionTarget: () => {
-      const led: Figure8Target[] = [];
+      const led: GroupTarget[] = [];
       for (const id of ids) {
         if (!w.proc(id).up) continue;
         for (const [g, r] of node(id)?.node.host.driver.replicas ?? []) if (g !== CONTROLLER_GROUP && r.isLeader) led.push({ group: g, leader: id, voters: r.confState.voters });
