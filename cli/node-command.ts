@@ -1,8 +1,11 @@
 // `keel node start --id N --data-dir DIR --listen HOST:PORT --peers ID=HOST:PORT,... [--advertise HOST:PORT]`:
 // one node process. SIGTERM or SIGINT triggers a controlled shutdown, then the process exits.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_GROUP_COORDINATOR_OPTIONS } from '../broker/group-coordinator.ts';
 import type { KeelNodeConfig } from '../broker/keel-node.ts';
+import { HOP_TRACE_DIR_ENV, HopTrace } from '../net/hop-trace.ts';
 import { startNode } from '../net/node-process.ts';
 import type { LogLevel } from '../net/logger.ts';
 import type { NodeId } from '../raft/types.ts';
@@ -48,6 +51,7 @@ async function nodeStart(o: NodeStartOptions): Promise<void> {
   if (seed !== undefined && !Number.isSafeInteger(seed)) fail('--seed must be an integer', 2);
   const retentionMinutes = o.offsetsRetentionMinutes === undefined ? undefined : Number(o.offsetsRetentionMinutes);
   if (retentionMinutes !== undefined && !(Number.isSafeInteger(retentionMinutes) && retentionMinutes > 0)) fail('--offsets-retention-minutes must be a positive integer', 2);
+  const hopTrace = process.env[HOP_TRACE_DIR_ENV] === undefined ? undefined : new HopTrace();
   const r = await startNode({
     id: id as NodeId,
     listen: listen as string,
@@ -57,6 +61,7 @@ async function nodeStart(o: NodeStartOptions): Promise<void> {
     logLevel: o.logLevel as LogLevel,
     ...(o.logFile !== undefined ? { logDestination: o.logFile } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(hopTrace !== undefined ? { hopTrace } : {}),
     ...(retentionMinutes !== undefined ? { configure: (c: KeelNodeConfig) => ({ ...c, groups: { ...(c.groups ?? DEFAULT_GROUP_COORDINATOR_OPTIONS), offsetsRetentionMs: retentionMinutes * 60_000 } }) } : {}),
   });
   if (!r.ok) fail(r.error, 1);
@@ -69,6 +74,15 @@ async function nodeStart(o: NodeStartOptions): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   exitWithParent(stop);
+  if (hopTrace !== undefined) toggleHopTraceOnSignal(hopTrace, join(process.env[HOP_TRACE_DIR_ENV] as string, `hops-${id}.json`));
+}
+
+/** SIGUSR2 starts a recording; the next one ends it and writes its marks to `file` (JSON). */
+function toggleHopTraceOnSignal(trace: HopTrace, file: string): void {
+  process.on('SIGUSR2', () => {
+    if (!trace.isRecording) return trace.start();
+    writeFileSync(file, JSON.stringify(trace.stop()));
+  });
 }
 
 const PARENT_CHECK_MS = 500;

@@ -15,6 +15,7 @@ import type { NodeId } from '../raft/types.ts';
 import { ClientService, type ClientServiceOptions } from './client-service.ts';
 import { startGrpcServer, stopGrpcServer } from './grpc-server.ts';
 import { HealthService } from './health-service.ts';
+import { tracePorts, type HopTrace } from './hop-trace.ts';
 import { LevelDbStorage } from './leveldb-storage.ts';
 import { createNodeLogger, type LogLevel } from './logger.ts';
 import { PeerServer } from './peer-service.ts';
@@ -49,6 +50,8 @@ export interface NodeProcessOptions {
   readonly client?: ClientServiceOptions;
   /** How a fatal storage failure ends the process (default process.exit). Tests inject a recorder. */
   readonly exit?: (code: number) => void;
+  /** Marks every hop of a request on this trace (net/hop-trace.ts; bench/hop-trace.ts). */
+  readonly hopTrace?: HopTrace;
   /** Opens the storage (default LevelDbStorage.open). Tests inject failing disks. */
   readonly openStorage?: (dir: string) => Promise<{ ok: true; storage: NodeStorage } | { ok: false; error: StorageError }>;
 }
@@ -124,7 +127,7 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
 
   // The disk's first answer tells startNode whether the node came up: a failed load never calls onStarted.
   let loadFailed: (message: string) => void = () => {};
-  const ports: Ports = {
+  const untraced: Ports = {
     clock,
     rng: new SeededRng(seed),
     transport,
@@ -137,6 +140,8 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
       write: (batch, done) => storage.write(batch, done),
     },
   };
+  const trace = options.hopTrace;
+  const ports = trace === undefined ? untraced : tracePorts(untraced, trace);
   const base = defaultNodeConfig(id, [...options.peers.keys()].sort((a, b) => a - b), options.advertise);
   const tuned = options.tickMs === undefined ? base : { ...base, tickMs: options.tickMs };
   const config = options.configure?.(tuned) ?? tuned;
@@ -147,7 +152,22 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   };
   const node = new KeelNode(config, ports, {}, onFatal);
   diskBusy = () => node.host.driver.writeInFlight;
-  transport.setFrameHandler((frame) => node.receive(frame));
+  if (trace === undefined) transport.setFrameHandler((frame) => node.receive(frame));
+  else {
+    transport.setFrameHandler((frame) => {
+      trace.mark(`recv<${frame.from}`);
+      node.receive(frame);
+    });
+    // Produce requests are marked where every client path (unary, stream) enters the node.
+    const produce = node.produce.bind(node);
+    node.produce = (req, done) => {
+      trace.mark('request');
+      produce(req, (r) => {
+        trace.mark('answer');
+        done(r);
+      });
+    };
+  }
   const client = new ClientService(node, { logger: log, ...options.client });
   const health = new HealthService(() => node.readiness().ready);
 

@@ -11,6 +11,8 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Storage, StorageError } from '../../broker/ports.ts';
 import { SERVING_STATUS } from '../../net/health-service.ts';
+import { KeelClient } from '../../net/client/keel-client.ts';
+import { HopTrace } from '../../net/hop-trace.ts';
 import { LevelDbStorage } from '../../net/leveldb-storage.ts';
 import { parseHostPort, startNode, type NodeProcessOptions, type NodeStorage, type RunningNode } from '../../net/node-process.ts';
 import { nodeId } from '../../raft/types.ts';
@@ -103,6 +105,30 @@ describe('startNode', () => {
     const again = await single(port!, dir);
     expect(again.ok).toBe(true);
     if (again.ok) expect(again.node.starts).toBe(2);
+  });
+
+  it('with a hop trace, marks a produce request, its turns, its write and its answer while recording', async () => {
+    const [port] = await reservePorts(1);
+    const hopTrace = new HopTrace();
+    const r = await single(port!, tempDir(), { hopTrace });
+    if (!r.ok) throw new Error(r.error);
+    await waitUntil(() => r.node.readiness().ready, 'readiness', 10_000);
+    const client = new KeelClient({ bootstrap: [`127.0.0.1:${port}`], requestTimeoutMs: 10_000 });
+    try {
+      await client.createTopic('traced', { partitions: 1, replicationFactor: 1 });
+      await waitUntil(async () => (await client.describeTopic('traced')).partitions[0]?.leaderAddress !== '', 'a leader', 10_000);
+      await client.produce('traced', [{ value: new Uint8Array([1]) }]);
+      expect(hopTrace.stop()).toEqual([]); // not recording yet
+      hopTrace.start();
+      await client.produce('traced', [{ value: new Uint8Array([2]) }]);
+      const labels = hopTrace.stop().map((m) => m.label);
+      const from = labels.indexOf('request');
+      expect(from).toBeGreaterThanOrEqual(0);
+      expect(labels.slice(from)).toEqual(expect.arrayContaining(['request', 'turn', 'write', 'written', 'answer']));
+      expect(labels.indexOf('answer')).toBeGreaterThan(labels.indexOf('written', from));
+    } finally {
+      client.close();
+    }
   });
 
   it('calls still open when the node stops end at once with BROKER_NOT_AVAILABLE', async () => {
