@@ -1,5 +1,6 @@
 // Opt-in timing of every hop a request takes through a real node (bench/hop-trace.ts reads it): the
-// node's ports are wrapped, so the core is untouched and nothing is recorded unless tracing is on.
+// node's ports, its frame handler and its produce entry are wrapped, so the core is untouched, and
+// nothing is recorded unless tracing is on.
 // Marks are wall-clock microseconds (performance.timeOrigin + now(): comparable across the processes
 // of one machine) with a short label:
 //   request / answer   a produce reached the node, and its answer was handed to the stream
@@ -7,7 +8,8 @@
 //   write / written    a storage batch was issued, and was durable
 //   send>N / recv<N    a frame to / from node N
 // Recording costs a clock read and two stores into preallocated arrays; off, a branch.
-import type { Ports } from '../broker/ports.ts';
+import type { KeelNode } from '../broker/keel-node.ts';
+import type { Frame, Ports } from '../broker/ports.ts';
 
 /**
  * `keel node start` traces when this names a directory: SIGUSR2 starts a recording, the next one writes
@@ -84,5 +86,25 @@ export function tracePorts(ports: Ports, trace: HopTrace): Ports {
         transport.send(to, frame);
       },
     },
+  };
+}
+
+/** The transport's frame handler, marking each frame as it arrives (decoded). */
+export function traceFrames(trace: HopTrace, onFrame: (frame: Frame) => void): (frame: Frame) => void {
+  return (frame) => {
+    trace.mark(`recv<${frame.from}`);
+    onFrame(frame);
+  };
+}
+
+/** Marks produce requests where every client path (unary, stream) enters the node, and their answers. */
+export function traceProduce(node: KeelNode, trace: HopTrace): void {
+  const produce = node.produce.bind(node);
+  node.produce = (req, done) => {
+    trace.mark('request');
+    produce(req, (r) => {
+      trace.mark('answer');
+      done(r);
+    });
   };
 }

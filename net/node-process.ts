@@ -10,12 +10,12 @@
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { defaultNodeConfig, KeelNode, type KeelNodeConfig } from '../broker/keel-node.ts';
-import type { Ports, Storage, StorageError } from '../broker/ports.ts';
+import type { Frame, Ports, Storage, StorageError } from '../broker/ports.ts';
 import type { NodeId } from '../raft/types.ts';
 import { ClientService, type ClientServiceOptions } from './client-service.ts';
 import { startGrpcServer, stopGrpcServer } from './grpc-server.ts';
 import { HealthService } from './health-service.ts';
-import { tracePorts, type HopTrace } from './hop-trace.ts';
+import { traceFrames, tracePorts, traceProduce, type HopTrace } from './hop-trace.ts';
 import { LevelDbStorage } from './leveldb-storage.ts';
 import { createNodeLogger, type LogLevel } from './logger.ts';
 import { PeerServer } from './peer-service.ts';
@@ -152,22 +152,9 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   };
   const node = new KeelNode(config, ports, {}, onFatal);
   diskBusy = () => node.host.driver.writeInFlight;
-  if (trace === undefined) transport.setFrameHandler((frame) => node.receive(frame));
-  else {
-    transport.setFrameHandler((frame) => {
-      trace.mark(`recv<${frame.from}`);
-      node.receive(frame);
-    });
-    // Produce requests are marked where every client path (unary, stream) enters the node.
-    const produce = node.produce.bind(node);
-    node.produce = (req, done) => {
-      trace.mark('request');
-      produce(req, (r) => {
-        trace.mark('answer');
-        done(r);
-      });
-    };
-  }
+  const onFrame = (frame: Frame): void => node.receive(frame);
+  transport.setFrameHandler(trace === undefined ? onFrame : traceFrames(trace, onFrame));
+  if (trace !== undefined) traceProduce(node, trace);
   const client = new ClientService(node, { logger: log, ...options.client });
   const health = new HealthService(() => node.readiness().ready);
 
