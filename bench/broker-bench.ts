@@ -10,21 +10,18 @@
 //   failover              ms from kill -9 of a partition leader to the next acknowledged produce
 // Before measuring, warmUp() runs the produce paths for a while: a broker serves for hours, and what it
 // does in its first seconds is V8 compiling its hot paths, not its steady state (see warmUp()).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBasePort } from '../cli/base-port.ts';
-import { ProcessCluster } from '../cli/process-cluster.ts';
+import type { ProcessCluster } from '../cli/process-cluster.ts';
 import { ChannelPool } from '../net/client/channels.ts';
 import { openProduceStream } from '../net/client/calls.ts';
 import { realEnv } from '../net/client/env.ts';
-import { KeelClient } from '../net/client/keel-client.ts';
+import type { KeelClient } from '../net/client/keel-client.ts';
 import { ProduceStreamConnection } from '../net/client/produce-stream.ts';
+import { benchDataDir, BENCH_PARTITIONS, BENCH_TOPIC, settledLeaders, withBenchCluster } from './bench-cluster.ts';
 import { cpuMeter } from './process-cpu.ts';
 
 const json = process.argv.includes('--json');
-const TOPIC = 'bench';
-const PARTITIONS = 3;
+const TOPIC = BENCH_TOPIC;
+const PARTITIONS = BENCH_PARTITIONS;
 const value = new Uint8Array(100).fill(120);
 
 interface Result {
@@ -61,21 +58,6 @@ function print(r: Record<string, unknown>): void {
   else console.log(Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)}`).join('  '));
 }
 
-/**
- * Leader addresses once every partition is led by its preferred replica: a few seconds after the topic
- * is created, leadership settles there (one leader per node) and stays, so no run measures a handover.
- */
-async function leaders(client: KeelClient, timeoutMs = 30_000): Promise<string[]> {
-  const until = performance.now() + timeoutMs;
-  for (;;) {
-    const t = await client.describeTopic(TOPIC);
-    const addrs = t.partitions.map((p) => p.leaderAddress);
-    const settled = t.partitions.every((p) => p.leaderAddress !== '' && p.leader === p.replicas[0]);
-    if (settled || (performance.now() > until && addrs.every((a) => a !== ''))) return addrs;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function produceSeq(client: KeelClient, pids: readonly number[], count: number): Promise<Result> {
   const lat: number[] = [];
   const cpu = cpuMeter(pids);
@@ -106,7 +88,7 @@ async function warmUp(client: KeelClient, pids: readonly number[]): Promise<void
 
 /** `inFlight` requests of `perRequest` records kept outstanding on one ProduceStream per leader. */
 async function producePipelined(client: KeelClient, pids: readonly number[], name: string, requests: number, perRequest: number, inFlight: number): Promise<Result> {
-  const addrs = await leaders(client);
+  const addrs = await settledLeaders(client);
   const pool = new ChannelPool();
   const streams = new Map<string, ProduceStreamConnection>();
   for (const a of new Set(addrs)) streams.set(a, new ProduceStreamConnection(openProduceStream(pool.get(a)), a, realEnv()));
@@ -167,14 +149,7 @@ async function failover(cluster: ProcessCluster, client: KeelClient): Promise<Re
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-  const cluster = new ProcessCluster({ nodes: 3, basePort: randomBasePort(11_000, 5_000), dataDir });
-  const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 });
-  try {
-    cluster.start();
-    await cluster.waitUntilReady(60_000);
-    await client.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
-    await leaders(client);
+  await withBenchCluster(benchDataDir(), async (cluster, client) => {
     const pids = clusterPids(cluster);
     await warmUp(client, pids);
     print({ ...await produceSeq(client, pids, 2_000) });
@@ -182,11 +157,7 @@ async function main(): Promise<void> {
     print({ ...await producePipelined(client, pids, 'produce-c64-batch100', 3_000, 100, 64) });
     print({ ...await consumeAll(client, pids) });
     print(await failover(cluster, client));
-  } finally {
-    client.close();
-    await cluster.stop(5_000);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

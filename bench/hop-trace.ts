@@ -5,17 +5,13 @@
 // followers' (F1 first to hear from L, F2) turns, writes, frames and answers. Gaps between rows are
 // where the time goes: a hop between processes, a fsync, or the node's own work.
 //   npm run bench:hops [-- --records N] [-- --json]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBasePort } from '../cli/base-port.ts';
-import { ProcessCluster } from '../cli/process-cluster.ts';
-import { KeelClient } from '../net/client/keel-client.ts';
+import type { ProcessCluster } from '../cli/process-cluster.ts';
 import { HOP_TRACE_DIR_ENV, HopTrace, type HopMark } from '../net/hop-trace.ts';
+import { benchDataDir, BENCH_PARTITIONS, BENCH_TOPIC, withBenchCluster } from './bench-cluster.ts';
 import { hopTimeline } from './hop-timeline.ts';
 
-const TOPIC = 'bench';
-const PARTITIONS = 3;
 const value = new Uint8Array(100).fill(120);
 const json = process.argv.includes('--json');
 const recordsArg = process.argv.indexOf('--records');
@@ -23,14 +19,6 @@ const RECORDS = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 2_000;
 /** As in broker-bench.ts: V8 must have optimized the produce path before it is measured. */
 const WARMUP_CONCURRENT = 20_000;
 const WARMUP_SEQUENTIAL = 1_000;
-
-async function settledLeaders(client: KeelClient): Promise<void> {
-  for (;;) {
-    const t = await client.describeTopic(TOPIC);
-    if (t.partitions.every((p) => p.leaderAddress !== '' && p.leader === p.replicas[0])) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Signals every node to start or end its recording (SIGUSR2 toggles it, see cli/node-command.ts). */
 function toggleRecording(cluster: ProcessCluster): void {
@@ -58,21 +46,15 @@ async function readNodeMarks(dir: string): Promise<Map<number, HopMark[]>> {
 
 async function main(): Promise<void> {
   if (!Number.isSafeInteger(RECORDS) || RECORDS < 1) throw new Error('--records must be a positive integer');
-  const dataDir = mkdtempSync(join(tmpdir(), 'keel-hops-'));
+  const dataDir = benchDataDir();
   process.env[HOP_TRACE_DIR_ENV] = dataDir;
-  const cluster = new ProcessCluster({ nodes: 3, basePort: randomBasePort(11_000, 5_000), dataDir });
-  const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 });
-  try {
-    cluster.start();
-    await cluster.waitUntilReady(60_000);
-    await client.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
-    await settledLeaders(client);
+  await withBenchCluster(dataDir, async (cluster, client) => {
     let sent = 0;
     const worker = async (): Promise<void> => {
-      while (sent < WARMUP_CONCURRENT) await client.produce(TOPIC, [{ value }], { partition: sent++ % PARTITIONS });
+      while (sent < WARMUP_CONCURRENT) await client.produce(BENCH_TOPIC, [{ value }], { partition: sent++ % BENCH_PARTITIONS });
     };
     await Promise.all(Array.from({ length: 32 }, worker));
-    for (let i = 0; i < WARMUP_SEQUENTIAL; i++) await client.produce(TOPIC, [{ value }], { partition: i % PARTITIONS });
+    for (let i = 0; i < WARMUP_SEQUENTIAL; i++) await client.produce(BENCH_TOPIC, [{ value }], { partition: i % BENCH_PARTITIONS });
 
     const trace = new HopTrace();
     toggleRecording(cluster);
@@ -81,7 +63,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let i = 0; i < RECORDS; i++) {
       trace.mark('send');
-      await client.produce(TOPIC, [{ value }], { partition: i % PARTITIONS });
+      await client.produce(BENCH_TOPIC, [{ value }], { partition: i % BENCH_PARTITIONS });
       trace.mark('answer');
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -94,11 +76,7 @@ async function main(): Promise<void> {
       console.log(`produce-seq, ${RECORDS} records at ${recordsPerSec} rec/s: median offsets from the client's send`);
       for (const r of rows) console.log(`${String(r.medianUs).padStart(7)} us  ${r.event.padEnd(20)} ${r.share < 1 ? `(${Math.round(r.share * 100)}% of records)` : ''}`);
     }
-  } finally {
-    client.close();
-    await cluster.stop(5_000);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

@@ -1,0 +1,49 @@
+// The cluster a benchmark runs against: a fresh local three-node cluster of real processes in a
+// temporary directory, with one topic of three partitions, replication 3, whose leadership has settled
+// on each partition's preferred replica (one leader per node). Stopped and removed afterwards.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBasePort } from '../cli/base-port.ts';
+import { ProcessCluster } from '../cli/process-cluster.ts';
+import { KeelClient } from '../net/client/keel-client.ts';
+
+export const BENCH_TOPIC = 'bench';
+export const BENCH_PARTITIONS = 3;
+
+/**
+ * Leader addresses once every partition is led by its preferred replica: a few seconds after the topic
+ * is created, leadership settles there (one leader per node) and stays, so no run measures a handover.
+ */
+export async function settledLeaders(client: KeelClient, timeoutMs = 30_000): Promise<string[]> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const t = await client.describeTopic(BENCH_TOPIC);
+    const addrs = t.partitions.map((p) => p.leaderAddress);
+    const settled = t.partitions.every((p) => p.leaderAddress !== '' && p.leader === p.replicas[0]);
+    if (settled || (performance.now() > until && addrs.every((a) => a !== ''))) return addrs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs `bench` against a new cluster (its data in `dataDir`), then stops the cluster and removes the data. */
+export async function withBenchCluster<T>(dataDir: string, bench: (cluster: ProcessCluster, client: KeelClient) => Promise<T>): Promise<T> {
+  const cluster = new ProcessCluster({ nodes: 3, basePort: randomBasePort(11_000, 5_000), dataDir });
+  const client = new KeelClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 });
+  try {
+    cluster.start();
+    await cluster.waitUntilReady(60_000);
+    await client.createTopic(BENCH_TOPIC, { partitions: BENCH_PARTITIONS, replicationFactor: 3 });
+    await settledLeaders(client);
+    return await bench(cluster, client);
+  } finally {
+    client.close();
+    await cluster.stop(5_000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A new temporary directory for a benchmark's cluster (withBenchCluster removes it). */
+export function benchDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'keel-bench-'));
+}
