@@ -18,7 +18,7 @@ export interface ControllerPlantedBugs {
   readonly staleLinearizableReads?: boolean;
   /** Give a group member a partition while another member still holds it (controller/group-members.ts). */
   readonly handOverWithoutRelease?: boolean;
-  /** Accept a commit from a member the group no longer has (controller/group-members.ts). */
+  /** Accept a commit from a member the group no longer has (controller/consumer-groups.ts). */
   readonly commitsFromRemovedMembers?: boolean;
 }
 

@@ -117,7 +117,7 @@ export class KeelNode {
     };
     this.controller = new ControllerService(config.nodeId, config.advertisedAddress, () => this.incarnation, () => this.host.replica(CONTROLLER_GROUP), this.metadata, this.host.driver, ports.clock, ports.logger, config.controller, config.brokers);
     this.metadata.groupMembers.handOverWithoutRelease = config.controller.plantedBugs?.handOverWithoutRelease === true;
-    this.metadata.groupMembers.commitsFromRemovedMembers = config.controller.plantedBugs?.commitsFromRemovedMembers === true;
+    this.metadata.groups.commitsFromRemovedMembers = config.controller.plantedBugs?.commitsFromRemovedMembers === true;
     this.groups = new GroupCoordinator(this.controller, this.metadata, this.host.driver, ports.clock, ports.logger, config.groups ?? DEFAULT_GROUP_COORDINATOR_OPTIONS);
     this.partitions = new PartitionService({
       nodeId: config.nodeId,

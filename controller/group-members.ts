@@ -78,8 +78,6 @@ export class GroupMembers {
   private readonly groups = new Map<string, Map<string, Member>>();
   /** A deliberate bug for proving the simulator catches it (never set outside tests): hand a partition over while its old owner still holds it. */
   handOverWithoutRelease = false;
-  /** A deliberate bug (tests only): accept a commit from a member the group no longer has (a zombie whose session lapsed). */
-  commitsFromRemovedMembers = false;
 
   /** Members of `group` (0 if it has none). */
   count(group: string): number {
@@ -121,7 +119,7 @@ export class GroupMembers {
   /** Whether `memberId` of `group` owns every partition of `topic` named. */
   owns(group: string, memberId: string, topic: string, partitions: readonly number[]): 'yes' | 'unknown-member' | number {
     const m = this.groups.get(group)?.get(memberId);
-    if (m === undefined) return this.commitsFromRemovedMembers ? 'yes' : 'unknown-member';
+    if (m === undefined) return 'unknown-member';
     for (const p of partitions) if (m.topic !== topic || !m.owned.has(p)) return p;
     return 'yes';
   }
