@@ -36,15 +36,20 @@ export interface Figure8Options {
   readonly untilMs: number;
 }
 
-/** The older-term entries a leadership ("leader/term") has sent, by index. */
+/** The indexes of older-term entries a leader has sent in one of its terms. */
 interface IndexRange {
   lo: number;
   hi: number;
 }
 
-function widen(ranges: Map<string, IndexRange>, key: string, index: number): void {
-  const r = ranges.get(key);
-  if (r === undefined) ranges.set(key, { lo: index, hi: index });
+/** Leader → term → the older-term entries it sent in that term. */
+type OldSent = Map<NodeId, Map<number, IndexRange>>;
+
+function widen(sent: OldSent, leader: NodeId, term: number, index: number): void {
+  let byTerm = sent.get(leader);
+  if (byTerm === undefined) sent.set(leader, (byTerm = new Map()));
+  const r = byTerm.get(term);
+  if (r === undefined) byTerm.set(term, { lo: index, hi: index });
   else {
     r.lo = Math.min(r.lo, index);
     r.hi = Math.max(r.hi, index);
@@ -54,12 +59,13 @@ function widen(ranges: Map<string, IndexRange>, key: string, index: number): voi
 type Step =
   | { readonly kind: 'idle' }
   | { readonly kind: 'successor'; readonly group: GroupId; readonly aSide: readonly NodeId[]; readonly rest: readonly NodeId[] }
-  | { readonly kind: 'old-ack'; readonly group: GroupId; readonly aSide: readonly NodeId[]; readonly b: NodeId; readonly rest: readonly NodeId[]; readonly oldSent: Map<string, IndexRange> };
+  | { readonly kind: 'old-ack'; readonly group: GroupId; readonly aSide: readonly NodeId[]; readonly b: NodeId; readonly rest: readonly NodeId[]; readonly oldSent: OldSent };
 
 export class Figure8Adversary {
   private step: Step = { kind: 'idle' };
   private attempt = 0;
-  private readonly cuts = new Set<string>();
+  /** Links this adversary cut and has not mended, by "from>to" (the pair kept to mend it). */
+  private readonly cuts = new Map<string, readonly [NodeId, NodeId]>();
   private readonly watch = (from: NodeId, frame: Frame): void => this.onFrame(from, frame);
 
   constructor(private readonly options: Figure8Options) {}
@@ -121,9 +127,9 @@ export class Figure8Adversary {
       }
       if (s.kind !== 'old-ack') continue;
       if (m.type === 'app' && from !== s.b) {
-        for (const e of m.entries) if (e.term < m.term) widen(s.oldSent, `${from}/${m.term}`, e.index);
+        for (const e of m.entries) if (e.term < m.term) widen(s.oldSent, from, m.term, e.index);
       } else if (m.type === 'appResp' && !m.reject) {
-        const sent = s.oldSent.get(`${m.to}/${m.term}`);
+        const sent = s.oldSent.get(m.to)?.get(m.term);
         if (sent !== undefined && m.index >= sent.lo && m.index <= sent.hi) return this.handOver(s, m.to, from, m.index);
       }
     }
@@ -172,7 +178,7 @@ export class Figure8Adversary {
 
   private cut(a: NodeId, b: NodeId): void {
     this.w.network.cutLink(a, b);
-    this.cuts.add(`${a}>${b}`);
+    this.cuts.set(`${a}>${b}`, [a, b]);
   }
 
   private cutBetween(xs: readonly NodeId[], ys: readonly NodeId[]): void {
@@ -192,10 +198,7 @@ export class Figure8Adversary {
   }
 
   private mendAll(): void {
-    for (const link of this.cuts) {
-      const [a, b] = link.split('>').map(Number) as [NodeId, NodeId];
-      this.w.network.mendLink(a, b);
-    }
+    for (const [a, b] of this.cuts.values()) this.w.network.mendLink(a, b);
     this.cuts.clear();
   }
 }
