@@ -57,6 +57,13 @@ export interface GroupTarget {
   readonly voters: readonly NodeId[];
 }
 
+/** `leader`'s group as a target, with the voters its replica knows; undefined without a leader or that replica. */
+export function groupTarget(group: GroupId, leader: NodeId | undefined, voters: (leader: NodeId) => readonly NodeId[] | undefined): GroupTarget | undefined {
+  if (leader === undefined) return undefined;
+  const v = voters(leader);
+  return v === undefined ? undefined : { group, leader, voters: v };
+}
+
 /** What applying faults needs from the system under test. */
 export interface FaultContext {
   readonly world: World;

@@ -10,7 +10,7 @@ import { nodeId, type NodeId } from '../raft/types.ts';
 import { KeelApp } from './apps/keel-app.ts';
 import { MetadataChecker } from './checkers/metadata-checker.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
-import { applyFault, type FaultContext, type GroupTarget } from './faults.ts';
+import { applyFault, groupTarget, type FaultContext, type GroupTarget } from './faults.ts';
 import { CALM_NETWORK } from './network.ts';
 import { healWorld, runUntilConverged } from './phases.ts';
 import type { RunResult, RunSpecBase } from './raft-run.ts';
@@ -116,11 +116,7 @@ export function runKeel(spec: KeelRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world: w,
-    mainTarget: () => {
-      const leader = controllerLeader();
-      const voters = leader === undefined ? undefined : node(leader)?.node.host.replica(CONTROLLER_GROUP)?.confState.voters;
-      return leader === undefined || voters === undefined ? undefined : { group: CONTROLLER_GROUP, leader, voters };
-    },
+    mainTarget: () => groupTarget(CONTROLLER_GROUP, controllerLeader(), (l) => node(l)?.node.host.replica(CONTROLLER_GROUP)?.confState.voters),
     partitionTarget: () => {
       const led: GroupTarget[] = [];
       for (const id of ids) {

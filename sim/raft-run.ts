@@ -9,7 +9,7 @@ import { REGISTER_GROUP, RaftApp } from './apps/raft-app.ts';
 import type { AppliedPayloads } from './apps/register-machine.ts';
 import { RaftChecker, type Violation } from './checkers/raft-checker.ts';
 import type { DiskOptions } from './disk.ts';
-import { applyFault, type FaultContext, type FaultSchedule } from './faults.ts';
+import { applyFault, groupTarget, type FaultContext, type FaultSchedule } from './faults.ts';
 import type { NetworkOptions } from './network.ts';
 import { healWorld, runUntilConverged } from './phases.ts';
 import { World, type ClockOptions } from './world.ts';
@@ -81,11 +81,7 @@ export function runRaft(spec: RaftRunSpec): RunResult {
   let healed = false;
   const faults: FaultContext = {
     world,
-    mainTarget: () => {
-      const l = leader();
-      const voters = l === undefined ? undefined : app(l)?.host.replica(REGISTER_GROUP)?.confState.voters;
-      return l === undefined || voters === undefined ? undefined : { group: REGISTER_GROUP, leader: l, voters };
-    },
+    mainTarget: () => groupTarget(REGISTER_GROUP, leader(), (l) => app(l)?.host.replica(REGISTER_GROUP)?.confState.voters),
     corruptible: new Set(ids.slice(0, Math.max(0, Math.floor((spec.voters - 1) / 2)))),
     corrupt: (id) => world.proc(id).disk.corrupt((k) => k.startsWith('g/')),
     membership: () => replaceVoter(world, ids, leader, app),
