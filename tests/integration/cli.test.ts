@@ -7,26 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBasePort } from '../../cli/base-port.ts';
-
-const KEEL = resolve('bin/keel.js');
-
-interface CliResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-function keel(args: readonly string[], input = ''): Promise<CliResult> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [KEEL, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+import { KEEL, keel } from './keel-cli.ts';
 
 /** Running (a zombie, exited but not yet reaped by whoever adopted it, counts as gone). */
 function alive(pid: number): boolean {
@@ -45,7 +30,7 @@ function alive(pid: number): boolean {
 
 describe('the keel command against a cluster started with `keel cluster up`', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-cli-'));
-  const basePort = randomBasePort(21_000, 5_000); // disjoint from cluster.test.ts's range (they run in parallel)
+  const basePort = randomBasePort(21_000, 5_000); // disjoint from cluster.test.ts's range
   let up: ChildProcess;
   let nodePids: number[] = [];
   let bootstrap = '';

@@ -3,16 +3,17 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBasePort } from '../../cli/base-port.ts';
+import { KEEL } from './keel-cli.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'keel-up-interrupt-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('keel cluster up, interrupted during start-up', () => {
   it('stops its nodes, exits 0 and prints no ready table', async () => {
-    const up = spawn(process.execPath, [resolve('bin/keel.js'), 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(randomBasePort(21_000, 4_000))], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    const up = spawn(process.execPath, [KEEL, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(randomBasePort(21_000, 4_000))], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
     let stdout = '';
     let stderr = '';
     let interrupted = false;
