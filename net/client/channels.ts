@@ -47,6 +47,9 @@ export class ChannelPool {
         'grpc.keepalive_permit_without_calls': 1,
         'grpc.initial_reconnect_backoff_ms': this.limits.reconnectBackoffMsMin,
         'grpc.max_reconnect_backoff_ms': this.limits.reconnectBackoffMsMax,
+        // The client retries by itself (retry.ts), by the request's own rules; grpc-js's layer would only
+        // hold a copy of every message a produce stream sends.
+        'grpc.enable_retries': 0,
       });
       this.clients.set(address, c);
     }
