@@ -1,6 +1,7 @@
 // The LevelDB Storage port: what is written is loaded back sorted, range deletes act in batch order and
-// atomically (even under kill -9), completions arrive in submission order and never synchronously,
-// everything survives close and reopen, and misuse (closed store, locked directory) is an error value.
+// atomically (even under kill -9), completions arrive in submission order and never synchronously, a write
+// starts only after the immediates its pass already queued (the network's sends), everything survives close
+// and reopen, and misuse (closed store, locked directory) is an error value.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,26 @@ describe('LevelDB storage', () => {
     await Promise.all(all);
     expect(order).toEqual([...Array(50).keys()]);
     expect(dec.decode((await load(s)).records.get('same-key'))).toBe('49');
+  });
+
+  it('starts a write after the immediates already queued in its pass, and close() waits for a write not yet started', async () => {
+    const dir = tempDir();
+    const s = await openAt(dir);
+    const events: string[] = [];
+    const db = (s as unknown as { db: { batch: () => unknown } }).db;
+    const batch = db.batch.bind(db);
+    db.batch = () => {
+      events.push('started');
+      return batch();
+    };
+    // Stands in for Node's HTTP/2 sessions, which flush a turn's sends from an immediate queued before it.
+    setImmediate(() => events.push('sent'));
+    const written = write(s, [put('k', 'v')]).then((err) => events.push(`written ${String(err)}`));
+    const closed = s.close().then(() => events.push('closed'));
+    open.splice(open.indexOf(s), 1);
+    await Promise.all([written, closed]);
+    expect(events).toEqual(['sent', 'started', 'written null', 'closed']);
+    expect(asText((await load(await openAt(dir))).records)).toEqual([['k', 'v']]);
   });
 
   it('keeps everything across close and reopen', async () => {
