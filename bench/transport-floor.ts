@@ -91,11 +91,13 @@ async function runLeader(port: number, dir: string, followerPorts: readonly numb
       const seq = record.readDoubleLE(0);
       waiting.set(seq, { ownDone: false, followerAcks: 0 });
       for (const f of followers) f.write(record);
-      void write(record).then(() => {
+      // Its own write starts once the record has left for the followers (Node's HTTP/2 sessions send from
+      // an immediate queued before this one), as a Keel leader's does (net/leveldb-storage.ts).
+      setImmediate(() => void write(record).then(() => {
         const w = waiting.get(seq);
         if (w !== undefined) w.ownDone = true;
         maybeAnswer(seq);
-      });
+      }));
     });
   });
 }
