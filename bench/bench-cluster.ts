@@ -10,6 +10,20 @@ import { KeelClient } from '../net/client/keel-client.ts';
 
 export const BENCH_TOPIC = 'bench';
 export const BENCH_PARTITIONS = 3;
+/** Every benchmark record's value: 100 bytes. */
+export const BENCH_VALUE = new Uint8Array(100).fill(120);
+
+/**
+ * Produces `count` one-record requests with KeelClient.produce, `inFlight` at a time, the partitions in
+ * turn: how the benchmarks warm up the client's produce path.
+ */
+export async function produceRoundRobin(client: KeelClient, count: number, inFlight: number): Promise<void> {
+  let sent = 0;
+  const worker = async (): Promise<void> => {
+    while (sent < count) await client.produce(BENCH_TOPIC, [{ value: BENCH_VALUE }], { partition: sent++ % BENCH_PARTITIONS });
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
 
 /**
  * Leader addresses once every partition is led by its preferred replica: a few seconds after the topic

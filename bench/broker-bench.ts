@@ -16,13 +16,10 @@ import { openProduceStream } from '../net/client/calls.ts';
 import { realEnv } from '../net/client/env.ts';
 import type { KeelClient } from '../net/client/keel-client.ts';
 import { ProduceStreamConnection } from '../net/client/produce-stream.ts';
-import { benchDataDir, BENCH_PARTITIONS, BENCH_TOPIC, settledLeaders, withBenchCluster } from './bench-cluster.ts';
+import { benchDataDir, BENCH_PARTITIONS as PARTITIONS, BENCH_TOPIC as TOPIC, BENCH_VALUE as value, produceRoundRobin, settledLeaders, withBenchCluster } from './bench-cluster.ts';
 import { cpuMeter } from './process-cpu.ts';
 
 const json = process.argv.includes('--json');
-const TOPIC = BENCH_TOPIC;
-const PARTITIONS = BENCH_PARTITIONS;
-const value = new Uint8Array(100).fill(120);
 
 interface Result {
   name: string;
@@ -78,11 +75,7 @@ async function produceSeq(client: KeelClient, pids: readonly number[], count: nu
  */
 async function warmUp(client: KeelClient, pids: readonly number[]): Promise<void> {
   await producePipelined(client, pids, 'warm-up', 20_000, 1, 64);
-  let sent = 0;
-  const viaClient = async (): Promise<void> => {
-    while (sent < 5_000) await client.produce(TOPIC, [{ value }], { partition: sent++ % PARTITIONS });
-  };
-  await Promise.all(Array.from({ length: 32 }, viaClient));
+  await produceRoundRobin(client, 5_000, 32);
   await produceSeq(client, pids, 500);
 }
 

@@ -9,14 +9,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessCluster } from '../cli/process-cluster.ts';
 import { HOP_TRACE_DIR_ENV, HopTrace, type HopMark } from '../net/hop-trace.ts';
-import { benchDataDir, BENCH_PARTITIONS, BENCH_TOPIC, withBenchCluster } from './bench-cluster.ts';
+import { benchDataDir, BENCH_PARTITIONS, BENCH_TOPIC, BENCH_VALUE, produceRoundRobin, withBenchCluster } from './bench-cluster.ts';
 import { hopTimeline } from './hop-timeline.ts';
 
-const value = new Uint8Array(100).fill(120);
 const json = process.argv.includes('--json');
 const recordsArg = process.argv.indexOf('--records');
 const RECORDS = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 2_000;
-/** As in broker-bench.ts: V8 must have optimized the produce path before it is measured. */
+/** V8 must have optimized the produce path before it is measured (broker-bench.ts warms up likewise). */
 const WARMUP_CONCURRENT = 20_000;
 const WARMUP_SEQUENTIAL = 1_000;
 
@@ -49,12 +48,8 @@ async function main(): Promise<void> {
   const dataDir = benchDataDir();
   process.env[HOP_TRACE_DIR_ENV] = dataDir;
   await withBenchCluster(dataDir, async (cluster, client) => {
-    let sent = 0;
-    const worker = async (): Promise<void> => {
-      while (sent < WARMUP_CONCURRENT) await client.produce(BENCH_TOPIC, [{ value }], { partition: sent++ % BENCH_PARTITIONS });
-    };
-    await Promise.all(Array.from({ length: 32 }, worker));
-    for (let i = 0; i < WARMUP_SEQUENTIAL; i++) await client.produce(BENCH_TOPIC, [{ value }], { partition: i % BENCH_PARTITIONS });
+    await produceRoundRobin(client, WARMUP_CONCURRENT, 32);
+    await produceRoundRobin(client, WARMUP_SEQUENTIAL, 1);
 
     const trace = new HopTrace();
     toggleRecording(cluster);
@@ -63,7 +58,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let i = 0; i < RECORDS; i++) {
       trace.mark('send');
-      await client.produce(BENCH_TOPIC, [{ value }], { partition: i % BENCH_PARTITIONS });
+      await client.produce(BENCH_TOPIC, [{ value: BENCH_VALUE }], { partition: i % BENCH_PARTITIONS });
       trace.mark('answer');
     }
     const seconds = (performance.now() - t0) / 1000;
