@@ -17,6 +17,7 @@ import { startGrpcServer, stopGrpcServer } from './grpc-server.ts';
 import { HealthService } from './health-service.ts';
 import { traceFrames, tracePorts, traceProduce, type HopTrace } from './hop-trace.ts';
 import { LevelDbStorage } from './leveldb-storage.ts';
+import { SendFlush } from './send-flush.ts';
 import { createNodeLogger, type LogLevel } from './logger.ts';
 import { PeerServer } from './peer-service.ts';
 import { PeerTransport } from './peer-transport.ts';
@@ -111,7 +112,9 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   // The storage first: its LOCK says whether this node owns the data directory, and only the owner may
   // write the log file beside it (a second node started on the same directory must not append to the
   // running node's log). A failure is the caller's to print.
-  const opened = await (options.openStorage ?? LevelDbStorage.open)(dbDir);
+  // A write starts at once unless peer frames written in the same pass wait to leave (net/send-flush.ts).
+  const sendFlush = new SendFlush();
+  const opened = await (options.openStorage ?? ((dir: string) => LevelDbStorage.open(dir, { deferWhile: () => sendFlush.pending })))(dbDir);
   if (!opened.ok) return { ok: false, error: `cannot open storage in ${dbDir}: ${opened.error.message}` };
   const logs = createNodeLogger({ nodeId: id, level: options.logLevel ?? 'info', ...(options.logDestination !== undefined ? { destination: options.logDestination } : {}) });
   const log = logs.logger;
@@ -123,7 +126,7 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   let diskBusy = (): boolean => false;
   const clock = new RealClock({ unrefTimers: true, isBusy: () => diskBusy() });
   const peers = new Map([...options.peers].filter(([p]) => p !== id));
-  const transport = new PeerTransport({ nodeId: id, peers, logger: log });
+  const transport = new PeerTransport({ nodeId: id, peers, logger: log, sendFlush });
 
   // The disk's first answer tells startNode whether the node came up: a failed load never calls onStarted.
   let loadFailed: (message: string) => void = () => {};

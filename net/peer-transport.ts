@@ -9,6 +9,7 @@ import { splitFrame } from './frame-split.ts';
 import { decodeFrame, encodeFrame, PEER_CODEC_LIMITS } from './peer-codec.ts';
 import { PeerLink, type DropReason, type LinkHost, type PeerLinkLimits } from './peer-link.ts';
 import { openPeerStream, PEER_FROM_HEADER, PEER_TO_HEADER, type PeerStream, type PeerStreamAcceptor } from './peer-service.ts';
+import type { SendFlush } from './send-flush.ts';
 
 export interface PeerTransportLimits extends PeerLinkLimits {
   /** Frames are split into parts of about this size (net/frame-split.ts). */
@@ -58,6 +59,8 @@ export interface PeerTransportOptions {
   /** Backoff jitter source in [0, 1). Network timing is outside the deterministic core: Math.random. */
   readonly random?: () => number;
   readonly onFrame?: (frame: Frame) => void;
+  /** Told of every frame written to a stream (the node's disk writes wait for those to leave). */
+  readonly sendFlush?: SendFlush;
 }
 
 export class PeerTransport implements Transport, PeerStreamAcceptor {
@@ -75,6 +78,7 @@ export class PeerTransport implements Transport, PeerStreamAcceptor {
   private onFrame: ((frame: Frame) => void) | null;
   private closed = false;
   private readonly host: LinkHost;
+  private readonly sendFlush: SendFlush | null;
 
   constructor(options: PeerTransportOptions) {
     this.self = options.nodeId;
@@ -82,6 +86,7 @@ export class PeerTransport implements Transport, PeerStreamAcceptor {
     this.logger = options.logger ?? SILENT;
     this.random = options.random ?? Math.random;
     this.onFrame = options.onFrame ?? null;
+    this.sendFlush = options.sendFlush ?? null;
     for (const [id, address] of options.peers ?? []) this.addresses.set(id, address);
     this.host = {
       self: this.self,
@@ -138,6 +143,7 @@ export class PeerTransport implements Transport, PeerStreamAcceptor {
       }
       link.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
+    this.sendFlush?.noteSend();
   }
 
   /** Takes a stream a peer dialed (keel.v1.Peer/Stream handler, see PeerServer). */

@@ -1,6 +1,7 @@
 // The LevelDB Storage port: what is written is loaded back sorted, range deletes act in batch order and
 // atomically (even under kill -9), completions arrive in submission order and never synchronously, a write
-// starts only after the immediates its pass already queued (the network's sends), everything survives close
+// starts only after the immediates its pass already queued (the network's sends) unless told nothing waits
+// to be sent, everything survives close
 // and reopen, and misuse (closed store, locked directory) is an error value.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StorageError, WriteOp } from '../../broker/ports.ts';
 import { entryKey, entryKeyEnd } from '../../broker/storage-codec.ts';
-import { LevelDbStorage } from '../../net/leveldb-storage.ts';
+import { LevelDbStorage, type LevelDbStorageOptions } from '../../net/leveldb-storage.ts';
 import type { Index } from '../../raft/types.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -24,8 +25,8 @@ function tempDir(): string {
   return d;
 }
 
-async function openAt(dir: string): Promise<LevelDbStorage> {
-  const r = await LevelDbStorage.open(dir);
+async function openAt(dir: string, options: LevelDbStorageOptions = {}): Promise<LevelDbStorage> {
+  const r = await LevelDbStorage.open(dir, options);
   if (!r.ok) throw new Error(r.error.message);
   open.push(r.storage);
   return r.storage;
@@ -133,6 +134,28 @@ describe('LevelDB storage', () => {
     await Promise.all([written, closed]);
     expect(events).toEqual(['sent', 'started', 'written null', 'closed']);
     expect(asText((await load(await openAt(dir))).records)).toEqual([['k', 'v']]);
+  });
+
+  it('starts a write at once while deferWhile says nothing waits to be sent, and in the check phase while it does', async () => {
+    let sendsWaiting = false;
+    const s = await openAt(tempDir(), { deferWhile: () => sendsWaiting });
+    const started: string[] = [];
+    const db = (s as unknown as { db: { batch: () => unknown } }).db;
+    const batch = db.batch.bind(db);
+    db.batch = () => {
+      started.push('started');
+      return batch();
+    };
+    const first = write(s, [put('a', '1')]);
+    expect(started).toEqual(['started']); // synchronously, inside write()
+    expect(await first).toBeNull();
+    sendsWaiting = true;
+    setImmediate(() => started.push('sent'));
+    const second = write(s, [put('b', '2')]);
+    expect(started).toEqual(['started']);
+    expect(await second).toBeNull();
+    expect(started).toEqual(['started', 'sent', 'started']);
+    expect(asText((await load(s)).records)).toEqual([['a', '1'], ['b', '2']]);
   });
 
   it('keeps everything across close and reopen', async () => {
