@@ -45,6 +45,12 @@ describe('a three-node cluster of real processes', () => {
   it('survives kill -9 of a partition leader while producing: every acknowledged record once, in order', async () => {
     cluster.start();
     await cluster.waitUntilReady(60_000);
+    if (process.platform === 'linux') {
+      // Each node runs with the cluster's Node flags (before the script: V8 reads them at start).
+      const argv = readFileSync(`/proc/${String(cluster.pid(1))}/cmdline`, 'utf8').split('\0');
+      expect(argv.indexOf('--initial-old-space-size=256')).toBeGreaterThan(0);
+      expect(argv.indexOf('--initial-old-space-size=256')).toBeLessThan(argv.findIndex((a) => a.endsWith('keel.js')));
+    }
     await client.createTopic('it-orders', { partitions: 3, replicationFactor: 3 });
     const producer = client.producer({ idempotent: true, lingerMs: 2 });
     const sends: Promise<void>[] = [];
