@@ -42,6 +42,15 @@ const load = (s: LevelDbStorage): Promise<{ records: ReadonlyMap<string, Uint8Ar
   new Promise((resolve) => s.load((records, err) => resolve({ records, err })));
 const put = (key: string, value: string): WriteOp => ({ type: 'put', key, value: enc.encode(value) });
 const asText = (m: ReadonlyMap<string, Uint8Array>): [string, string][] => [...m].map(([k, v]) => [k, dec.decode(v)]);
+/** Pushes 'started' onto `events` whenever the storage begins a LevelDB batch (a write starting). */
+function noteBatchStarts(s: LevelDbStorage, events: string[]): void {
+  const db = (s as unknown as { db: { batch: () => unknown } }).db;
+  const batch = db.batch.bind(db);
+  db.batch = () => {
+    events.push('started');
+    return batch();
+  };
+}
 
 describe('LevelDB storage', () => {
   it('loads back what was written, sorted by key, as plain Uint8Arrays', async () => {
@@ -120,12 +129,7 @@ describe('LevelDB storage', () => {
     const dir = tempDir();
     const s = await openAt(dir);
     const events: string[] = [];
-    const db = (s as unknown as { db: { batch: () => unknown } }).db;
-    const batch = db.batch.bind(db);
-    db.batch = () => {
-      events.push('started');
-      return batch();
-    };
+    noteBatchStarts(s, events);
     // Stands in for Node's HTTP/2 sessions, which flush a turn's sends from an immediate queued before it.
     setImmediate(() => events.push('sent'));
     const written = write(s, [put('k', 'v')]).then((err) => events.push(`written ${String(err)}`));
@@ -140,12 +144,7 @@ describe('LevelDB storage', () => {
     let sendsWaiting = false;
     const s = await openAt(tempDir(), { deferWhile: () => sendsWaiting });
     const started: string[] = [];
-    const db = (s as unknown as { db: { batch: () => unknown } }).db;
-    const batch = db.batch.bind(db);
-    db.batch = () => {
-      started.push('started');
-      return batch();
-    };
+    noteBatchStarts(s, started);
     const first = write(s, [put('a', '1')]);
     expect(started).toEqual(['started']); // synchronously, inside write()
     expect(await first).toBeNull();
