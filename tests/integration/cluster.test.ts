@@ -48,9 +48,12 @@ describe('a three-node cluster of real processes', () => {
     if (process.platform === 'linux') {
       // Each node runs with the cluster's Node flags (before the script: V8 reads them at start).
       const argv = readFileSync(`/proc/${String(cluster.pid(1))}/cmdline`, 'utf8').split('\0');
-      const flagAt = argv.indexOf('--initial-old-space-size=256');
-      expect(flagAt).toBeGreaterThan(0);
-      expect(flagAt).toBeLessThan(argv.findIndex((a) => a.endsWith('keel.js')));
+      const scriptAt = argv.findIndex((a) => a.endsWith('keel.js'));
+      for (const flag of ['--initial-old-space-size=256', '--no-memory-reducer']) {
+        const flagAt = argv.indexOf(flag);
+        expect(flagAt, flag).toBeGreaterThan(0);
+        expect(flagAt, flag).toBeLessThan(scriptAt);
+      }
     }
     await client.createTopic('it-orders', { partitions: 3, replicationFactor: 3 });
     const producer = client.producer({ idempotent: true, lingerMs: 2 });
