@@ -8,11 +8,10 @@
 // flight. The driver keeps one write in flight anyway (broker/driver.ts), so this costs nothing.
 //
 // A write submitted while none runs starts in the check phase of the event loop's current pass while
-// frames written in this pass wait to be sent (`deferWhile`, net/send-flush.ts), and at once otherwise.
-// Node's HTTP/2 sessions send what was written to their streams from a native immediate, which runs just
-// before ours: so the appends a leader's turn sends to its followers leave the process before its own
-// batch is built and handed to LevelDB, as the driver intends (it sends first so that followers write
-// while the leader does). Measured with `npm run bench:hops`, the leader-to-follower hop fell from about
+// frames written in this pass wait to be sent (`deferWhile`), and at once otherwise. By our immediate
+// those frames have left (net/send-flush.ts): so the appends a leader's turn sends to its followers leave
+// the process before its own batch is built and handed to LevelDB, as the driver intends (it sends first
+// so that followers write while the leader does). Measured with `npm run bench:hops`, the leader-to-follower hop fell from about
 // 185 us to about 125 us. A follower's write, with nothing to send before it, does not wait for the rest
 // of the pass (16 us at the median, 100 us at the 90th percentile, on produce-seq's critical path).
 //

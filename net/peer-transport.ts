@@ -142,8 +142,8 @@ export class PeerTransport implements Transport, PeerStreamAcceptor {
         continue;
       }
       link.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      this.sendFlush?.noteSend();
     }
-    this.sendFlush?.noteSend();
   }
 
   /** Takes a stream a peer dialed (keel.v1.Peer/Stream handler, see PeerServer). */

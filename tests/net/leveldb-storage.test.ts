@@ -1,8 +1,8 @@
 // The LevelDB Storage port: what is written is loaded back sorted, range deletes act in batch order and
 // atomically (even under kill -9), completions arrive in submission order and never synchronously, a write
 // starts only after the immediates its pass already queued (the network's sends) unless told nothing waits
-// to be sent, everything survives close
-// and reopen, and misuse (closed store, locked directory) is an error value.
+// to be sent, everything survives close and reopen, and misuse (closed store, locked directory) is an
+// error value.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

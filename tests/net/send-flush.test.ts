@@ -48,4 +48,16 @@ describe('PeerTransport and SendFlush', () => {
       transport.close();
     }
   });
+
+  it('does not note a frame it drops as oversized', () => {
+    const sendFlush = new SendFlush();
+    const transport = new PeerTransport({ nodeId: id(1), peers: new Map([[id(2), '127.0.0.1:1']]), sendFlush, limits: { frameBytesMax: 8 } });
+    try {
+      transport.send(id(2), heartbeat(1, 2, 0));
+      expect(transport.stats.dropReasons.oversized).toBe(1);
+      expect(sendFlush.pending).toBe(false);
+    } finally {
+      transport.close();
+    }
+  });
 });
