@@ -11,9 +11,10 @@
 // frames written in this pass wait to be sent (`deferWhile`), and at once otherwise. By our immediate
 // those frames have left (net/send-flush.ts): so the appends a leader's turn sends to its followers leave
 // the process before its own batch is built and handed to LevelDB, as the driver intends (it sends first
-// so that followers write while the leader does). Measured with `npm run bench:hops`, the leader-to-follower hop fell from about
-// 185 us to about 125 us. A follower's write, with nothing to send before it, does not wait for the rest
-// of the pass (16 us at the median, 100 us at the 90th percentile, on produce-seq's critical path).
+// so that followers write while the leader does). Measured with `npm run bench:hops`, the
+// leader-to-follower hop fell from about 185 us to about 125 us. A follower's write, with nothing to send
+// before it, does not wait for the rest of the pass (16 us at the median, 100 us at the 90th percentile,
+// on produce-seq's critical path).
 //
 // Completions are delivered on process.nextTick, outside the promise chain: an exception thrown by the
 // core in a completion (a failed assertion) must crash the process, not vanish as a rejected promise.
