@@ -14,6 +14,17 @@ export const BENCH_PARTITIONS = 3;
 export const BENCH_VALUE = new Uint8Array(100).fill(120);
 
 /**
+ * Sequential produces a benchmark's warm-up ends with before it measures sequential produces. One at a
+ * time, the nodes and the client take paths the concurrent warm-up barely ran (one entry per frame, one
+ * record per answer), and V8 goes on compiling for about 5 s of them. In four runs of 1,000-record
+ * windows after 500 sequential produces, the second to fourth windows had 31 records over 2 ms on
+ * average, the seventh and later 15, and within each run the later windows were 63–145 rec/s faster. In
+ * six alternating runs of broker-bench.ts, produce-seq after 5,000 rather than 500 gained 6–180 rec/s
+ * and spent less CPU per record in every pair. transport-floor.ts warms up with as many round trips.
+ */
+export const BENCH_SEQUENTIAL_WARM_UP = 5_000;
+
+/**
  * Produces `count` one-record requests with KeelClient.produce, `inFlight` at a time, the partitions in
  * turn: how the benchmarks warm up the client's produce path.
  */

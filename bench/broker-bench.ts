@@ -16,7 +16,7 @@ import { openProduceStream } from '../net/client/calls.ts';
 import { realEnv } from '../net/client/env.ts';
 import type { KeelClient } from '../net/client/keel-client.ts';
 import { ProduceStreamConnection } from '../net/client/produce-stream.ts';
-import { benchDataDir, BENCH_PARTITIONS as PARTITIONS, BENCH_TOPIC as TOPIC, BENCH_VALUE as value, produceRoundRobin, settledLeaders, withBenchCluster } from './bench-cluster.ts';
+import { benchDataDir, BENCH_PARTITIONS as PARTITIONS, BENCH_SEQUENTIAL_WARM_UP, BENCH_TOPIC as TOPIC, BENCH_VALUE as value, produceRoundRobin, settledLeaders, withBenchCluster } from './bench-cluster.ts';
 import { cpuMeter } from './process-cpu.ts';
 
 const json = process.argv.includes('--json');
@@ -70,13 +70,14 @@ async function produceSeq(client: KeelClient, pids: readonly number[], count: nu
 /**
  * Runs both produce paths (the bench's own pipelined streams and KeelClient.produce) until V8 has
  * optimized them, as a JMH warm-up does. Measured on this 2-core VM: after 200 warm-up requests produce-seq gave 451–527 rec/s
- * at 2.5–3.0 ms of CPU per record, and the c64 run after it 5,600–6,200 rec/s; after this warm-up,
- * 700–930 rec/s at 1.3–1.8 ms and 7,500–8,600 rec/s. Its records stay in the log (consume reads them).
+ * at 2.5–3.0 ms of CPU per record, and the c64 run after it 5,600–6,200 rec/s; after the pipelined and
+ * concurrent parts and 500 sequential produces, 700–930 rec/s at 1.3–1.8 ms and 7,500–8,600 rec/s. Its
+ * records stay in the log (consume reads them).
  */
 async function warmUp(client: KeelClient, pids: readonly number[]): Promise<void> {
   await producePipelined(client, pids, 'warm-up', 20_000, 1, 64);
   await produceRoundRobin(client, 5_000, 32);
-  await produceSeq(client, pids, 500);
+  await produceSeq(client, pids, BENCH_SEQUENTIAL_WARM_UP);
 }
 
 /** `inFlight` requests of `perRequest` records kept outstanding on one ProduceStream per leader. */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessCluster } from '../cli/process-cluster.ts';
 import { HOP_TRACE_DIR_ENV, HopTrace, type HopMark } from '../net/hop-trace.ts';
-import { benchDataDir, BENCH_PARTITIONS, BENCH_TOPIC, BENCH_VALUE, produceRoundRobin, withBenchCluster } from './bench-cluster.ts';
+import { benchDataDir, BENCH_PARTITIONS, BENCH_SEQUENTIAL_WARM_UP, BENCH_TOPIC, BENCH_VALUE, produceRoundRobin, withBenchCluster } from './bench-cluster.ts';
 import { hopTimeline } from './hop-timeline.ts';
 
 const json = process.argv.includes('--json');
@@ -17,7 +17,6 @@ const recordsArg = process.argv.indexOf('--records');
 const RECORDS = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 2_000;
 /** V8 must have optimized the produce path before it is measured (broker-bench.ts warms up likewise). */
 const WARMUP_CONCURRENT = 20_000;
-const WARMUP_SEQUENTIAL = 1_000;
 
 /** Signals every node to start or end its recording (SIGUSR2 toggles it, see cli/node-command.ts). */
 function toggleRecording(cluster: ProcessCluster): void {
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
   process.env[HOP_TRACE_DIR_ENV] = dataDir;
   await withBenchCluster(dataDir, async (cluster, client) => {
     await produceRoundRobin(client, WARMUP_CONCURRENT, 32);
-    await produceRoundRobin(client, WARMUP_SEQUENTIAL, 1);
+    await produceRoundRobin(client, BENCH_SEQUENTIAL_WARM_UP, 1);
 
     const trace = new HopTrace();
     toggleRecording(cluster);
