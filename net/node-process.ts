@@ -17,12 +17,12 @@ import { startGrpcServer, stopGrpcServer } from './grpc-server.ts';
 import { HealthService } from './health-service.ts';
 import { traceFrames, tracePorts, traceProduce, type HopTrace } from './hop-trace.ts';
 import { LevelDbStorage } from './leveldb-storage.ts';
-import { SendFlush } from './send-flush.ts';
 import { createNodeLogger, type LogLevel } from './logger.ts';
 import { PeerServer } from './peer-service.ts';
 import { PeerTransport } from './peer-transport.ts';
 import { RealClock } from './real-clock.ts';
 import { randomSeed, SeededRng } from './seeded-rng.ts';
+import { SendFlush } from './send-flush.ts';
 
 /** The storage a node runs on: the Storage port plus closing (LevelDbStorage). */
 export type NodeStorage = Storage & { close(): Promise<void> };
@@ -114,7 +114,7 @@ export async function startNode(options: NodeProcessOptions): Promise<StartNodeR
   // running node's log). A failure is the caller's to print.
   // A write starts at once unless peer frames written in the same pass wait to leave (net/send-flush.ts).
   const sendFlush = new SendFlush();
-  const opened = await (options.openStorage ?? ((dir: string) => LevelDbStorage.open(dir, { deferWhile: () => sendFlush.pending })))(dbDir);
+  const opened = options.openStorage !== undefined ? await options.openStorage(dbDir) : await LevelDbStorage.open(dbDir, { deferWhile: () => sendFlush.pending });
   if (!opened.ok) return { ok: false, error: `cannot open storage in ${dbDir}: ${opened.error.message}` };
   const logs = createNodeLogger({ nodeId: id, level: options.logLevel ?? 'info', ...(options.logDestination !== undefined ? { destination: options.logDestination } : {}) });
   const log = logs.logger;
